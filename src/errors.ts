@@ -1,0 +1,56 @@
+/**
+ * Named errors (STYLE.md §10). Every error a user can see carries a stable code,
+ * says what was wrong and where (file, field, block, packet source), and fits on one line.
+ */
+export type CarbErrorCode =
+  | 'CARB_ERR_USAGE'
+  | 'CARB_ERR_CONFIG_READ'
+  | 'CARB_ERR_CONFIG_SYNTAX'
+  | 'CARB_ERR_CONFIG_FIELD'
+  | 'CARB_ERR_CONFIG_RELATION'
+  | 'CARB_ERR_KEY_FILE'
+  | 'CARB_ERR_DISK_OPEN'
+  | 'CARB_ERR_DISK_IO'
+  | 'CARB_ERR_DISK_SHORT'
+  | 'CARB_ERR_DISK_BAD_MAGIC'
+  | 'CARB_ERR_DISK_BAD_VERSION'
+  | 'CARB_ERR_DISK_BAD_CRC'
+  | 'CARB_ERR_DISK_FOREIGN_CLUSTER'
+  | 'CARB_ERR_DISK_WRONG_KIND'
+  | 'CARB_ERR_DISK_MISPLACED'
+  | 'CARB_ERR_DISK_WRONG_WRITER'
+  | 'CARB_ERR_DISK_BAD_PAYLOAD'
+  | 'CARB_ERR_DISK_ALREADY_INITIALIZED'
+  | 'CARB_ERR_DISK_TOO_SMALL'
+  | 'CARB_ERR_DISK_UNREADABLE'
+  | 'CARB_ERR_NET_BIND'
+  | 'CARB_ERR_JOURNAL_OPEN'
+  | 'CARB_ERR_JOURNAL_CORRUPT'
+  | 'CARB_ERR_JOURNAL_VERSION'
+  | 'CARB_ERR_CONTROL_CONNECT'
+  | 'CARB_ERR_CONTROL_PROTOCOL'
+  | 'CARB_ERR_REPLAY_DIVERGED'
+  | 'CARB_ERR_NODE_UNKNOWN'
+
+export class CarbError extends Error {
+  readonly code: CarbErrorCode
+  /** Where the problem is: a file, a file and field, a block, a packet source. */
+  readonly where: string | undefined
+
+  constructor(code: CarbErrorCode, message: string, where?: string) {
+    super(message)
+    this.name = 'CarbError'
+    this.code = code
+    this.where = where
+  }
+
+  /** The one line a CLI prints: `CODE: where: message`. */
+  oneLine(): string {
+    const text = this.where === undefined ? this.message : `${this.where}: ${this.message}`
+    return `${this.code}: ${text.replace(/\s*\n\s*/g, ' ')}`
+  }
+}
+
+export function isCarbError(value: unknown): value is CarbError {
+  return value instanceof CarbError
+}
