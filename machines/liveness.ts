@@ -1,0 +1,47 @@
+/**
+ * Kimberlite's rule as one pure function: the disk is the primary evidence and the
+ * tie-breaker, the heartbeat the second opinion.
+ *   - a missed disk update (no new write for diskSuspectAfterMs) makes a peer suspect;
+ *   - a peer is dead only when the disk has been silent for diskDeadAfterMs AND every
+ *     heartbeat channel has been silent for peerDeadAfterMs;
+ *   - a peer whose disk shows it writing is alive, heartbeats or not (network partition).
+ */
+export interface LivenessTiming {
+  diskSuspectAfterMs: number
+  diskDeadAfterMs: number
+  peerDeadAfterMs: number
+}
+
+export interface LivenessEvidence {
+  /** Monotonic time (reader's clock) at which the peer's disk sequence was last seen to change, or first seen. */
+  diskChangedAt: number | null
+  /** Monotonic time of the last authenticated heartbeat, per channel index. */
+  heartbeatAt: (number | null)[]
+}
+
+export type Liveness = 'alive' | 'suspect' | 'dead'
+
+export interface Assessment {
+  liveness: Liveness
+  diskAgeMs: number
+  heartbeatAgeMs: number
+}
+
+export function lastHeartbeatAt(evidence: LivenessEvidence): number | null {
+  let last: number | null = null
+  for (const at of evidence.heartbeatAt) if (at !== null && (last === null || at > last)) last = at
+  return last
+}
+
+/** `sinceMs` is when this observer started watching: the age of evidence never seen counts from there. */
+export function assessLiveness(evidence: LivenessEvidence, timing: LivenessTiming, atMs: number, sinceMs: number): Assessment {
+  const diskAgeMs = atMs - (evidence.diskChangedAt ?? sinceMs)
+  const heartbeat = lastHeartbeatAt(evidence)
+  const heartbeatAgeMs = atMs - (heartbeat ?? sinceMs)
+  const heartbeatFresh = heartbeat !== null && heartbeatAgeMs <= timing.peerDeadAfterMs
+  if (diskAgeMs > timing.diskDeadAfterMs && !heartbeatFresh && heartbeatAgeMs > timing.peerDeadAfterMs) {
+    return { liveness: 'dead', diskAgeMs, heartbeatAgeMs }
+  }
+  if (diskAgeMs > timing.diskSuspectAfterMs) return { liveness: 'suspect', diskAgeMs, heartbeatAgeMs }
+  return { liveness: 'alive', diskAgeMs, heartbeatAgeMs }
+}

@@ -1,0 +1,136 @@
+/**
+ * The cluster file: one YAML document, validated field by field. Every default has its
+ * reason in CONFIG_REFERENCE (and so in the README); paths are relative to the file.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { parse } from 'yaml'
+import { CarbError } from '../errors.js'
+import { DEFAULT_TIMING, TIMING_FIELDS, timingViolations, type Timing } from './timing.js'
+import { asObject, fieldError, readArray, readHostPort, readInteger, readString, rejectUnknown, type HostPort, type Obj } from './fields.js'
+
+export const NODES_MIN = 2
+export const NODES_MAX = 16
+export const CHANNELS_MAX = 4
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
+
+export interface NodeConfig {
+  name: string
+  id: number
+  heartbeat: HostPort[]
+  /** controlSocket and journalDir with `{node}` replaced by this node's name. */
+  controlSocket: string
+  journalDir: string
+}
+
+export interface ClusterConfig {
+  file: string
+  cluster: string
+  disk: string
+  authKeyFile: string
+  timing: Timing
+  nodes: NodeConfig[]
+}
+
+export interface ReferenceEntry { field: string; default: string; reason: string }
+
+/** The config reference printed in the README: field, default, why. */
+export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
+  { field: 'cluster', default: '(required)', reason: 'name written into the disk header; a disk of another cluster is refused' },
+  { field: 'disk', default: '(required)', reason: 'the shared quorum disk: a block device, or a file on shared storage (tests, demo)' },
+  { field: 'authKeyFile', default: '/etc/carbonado/authkey', reason: 'HMAC-SHA256 key shared by all nodes; must not be world-readable' },
+  { field: 'journalDir', default: '/var/lib/carbonado/journal', reason: 'LevelDB journal of this node; `{node}` is replaced by the node name (several nodes on one host)' },
+  { field: 'controlSocket', default: '/run/carbonado/carbonado.sock', reason: 'Unix socket for status and journal export; `{node}` is replaced as above' },
+  { field: 'nodes[].name', default: '(required)', reason: 'lower-case name, unique' },
+  { field: 'nodes[].id', default: '(required)', reason: `1..${NODES_MAX}, unique: the node's status and mailbox slot on the disk` },
+  { field: 'nodes[].heartbeat', default: '(required)', reason: `1..${CHANNELS_MAX} host:port addresses; channel i of every node talks to channel i of the others` },
+  ...TIMING_FIELDS.map((f) => ({ field: `timing.${f.name}`, default: String(f.defaultMs), reason: f.reason })),
+]
+
+const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'nodes'] as const
+
+export async function loadConfig(path: string): Promise<ClusterConfig> {
+  const file = resolve(path)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new CarbError('CARB_ERR_CONFIG_READ', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, file)
+  }
+  return parseConfig(text, file)
+}
+
+export function parseConfig(text: string, file: string): ClusterConfig {
+  let document: unknown
+  try {
+    document = parse(text, { prettyErrors: false, uniqueKeys: true })
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? 'unreadable YAML'
+    throw new CarbError('CARB_ERR_CONFIG_SYNTAX', message, file)
+  }
+  const top = asObject(file, '(top level)', document)
+  rejectUnknown(file, '', top, TOP_FIELDS)
+  const base = dirname(file)
+  const at = (p: string): string => resolve(base, p)
+  const journalDir = readString(file, 'journalDir', top.journalDir ?? '/var/lib/carbonado/journal')
+  const controlSocket = readString(file, 'controlSocket', top.controlSocket ?? '/run/carbonado/carbonado.sock')
+  const config: ClusterConfig = {
+    file,
+    cluster: readString(file, 'cluster', top.cluster, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)'),
+    disk: at(readString(file, 'disk', top.disk)),
+    authKeyFile: at(readString(file, 'authKeyFile', top.authKeyFile ?? '/etc/carbonado/authkey')),
+    timing: readTiming(file, top.timing),
+    nodes: readNodes(file, top.nodes, at(journalDir), at(controlSocket)),
+  }
+  return config
+}
+
+function readTiming(file: string, value: unknown): Timing {
+  const obj: Obj = value === undefined ? {} : asObject(file, 'timing', value)
+  rejectUnknown(file, 'timing', obj, TIMING_FIELDS.map((f) => f.name))
+  const timing = { ...DEFAULT_TIMING }
+  for (const field of TIMING_FIELDS) {
+    if (obj[field.name] !== undefined) timing[field.name] = readInteger(file, `timing.${field.name}`, obj[field.name], 1, 3_600_000)
+  }
+  const violation = timingViolations(timing)[0]
+  if (violation !== undefined) {
+    throw new CarbError('CARB_ERR_CONFIG_RELATION', `timing.${violation.fields[0]} vs timing.${violation.fields[1]}: ${violation.message}`, file)
+  }
+  return timing
+}
+
+function readNodes(file: string, value: unknown, journalDir: string, controlSocket: string): NodeConfig[] {
+  const list = readArray(file, 'nodes', value, NODES_MIN, NODES_MAX)
+  const nodes = list.map((entry, i) => readNode(file, `nodes[${i}]`, entry, journalDir, controlSocket))
+  const seen = new Map<string, string>()
+  nodes.forEach((node, i) => {
+    for (const key of [`name ${node.name}`, `id ${node.id}`, ...node.heartbeat.map((h) => `address ${h.host}:${h.port}`)]) {
+      const first = seen.get(key)
+      if (first !== undefined) throw fieldError(file, `nodes[${i}]`, `${key} is already used by ${first}`)
+      seen.set(key, `nodes[${i}]`)
+    }
+  })
+  return nodes
+}
+
+function readNode(file: string, path: string, value: unknown, journalDir: string, controlSocket: string): NodeConfig {
+  const obj = asObject(file, path, value)
+  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat'])
+  const name = readString(file, `${path}.name`, obj.name, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)')
+  const addresses = readArray(file, `${path}.heartbeat`, obj.heartbeat, 1, CHANNELS_MAX)
+  return {
+    name,
+    id: readInteger(file, `${path}.id`, obj.id, 1, NODES_MAX),
+    heartbeat: addresses.map((a, i) => readHostPort(file, `${path}.heartbeat[${i}]`, a)),
+    controlSocket: controlSocket.replaceAll('{node}', name),
+    journalDir: journalDir.replaceAll('{node}', name),
+  }
+}
+
+export function findNode(config: ClusterConfig, name: string): NodeConfig {
+  const node = config.nodes.find((n) => n.name === name)
+  if (node === undefined) {
+    throw new CarbError('CARB_ERR_NODE_UNKNOWN', `no node named "${name}" (nodes: ${config.nodes.map((n) => n.name).join(', ')})`, config.file)
+  }
+  return node
+}

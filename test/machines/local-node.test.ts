@@ -1,0 +1,43 @@
+import t from 'tap'
+import { localNodeMachine, reportedState } from '../../machines/local-node.js'
+import type { LocalEvent } from '../../machines/events.js'
+import { drive } from './drive.js'
+
+const input = { node: 'a', nodeId: 1, incarnation: 3, startedAt: 0, selfFenceAfterMs: 8000 }
+const ok = (at: number, seq = at): LocalEvent => ({ type: 'DISK_WRITE_OK', at, seq })
+const fail = (at: number): LocalEvent => ({ type: 'DISK_WRITE_FAILED', at, code: 'CARB_ERR_DISK_IO' })
+const check = (at: number): LocalEvent => ({ type: 'CHECK', at })
+
+type Row = [string, LocalEvent[], string, string[]]
+const table: Row[] = [
+  ['joining waits for a good write of both copies', [fail(0), fail(1000), check(20000)], 'joining', []],
+  ['joining → member on the first good write', [ok(0)], 'member', ['effect.joined']],
+  ['member stays member while writes succeed', [ok(0), ok(1000), check(8500), ok(8600), check(9000)], 'member', ['effect.joined']],
+  ['member → out when no write completes for selfFenceAfterMs', [ok(0), fail(1000), fail(2000), check(8001)], 'out', ['effect.joined', 'effect.selfFence']],
+  ['exactly at the deadline is still member', [ok(0), check(8000)], 'member', ['effect.joined']],
+  ['a pause (SIGSTOP) past the deadline: the first check after it fences', [ok(0), ok(1000), check(30000), ok(30001)], 'out', ['effect.joined', 'effect.selfFence']],
+  ['member → left on shutdown', [ok(0), { type: 'SHUTDOWN', at: 500 }], 'left', ['effect.joined', 'effect.leave']],
+  ['joining → left on shutdown', [{ type: 'SHUTDOWN', at: 500 }], 'left', ['effect.leave']],
+]
+
+for (const [name, events, state, effects] of table) {
+  t.test(name, async (t) => {
+    const d = drive(localNodeMachine, input)
+    for (const e of events) d.send(e)
+    t.equal(d.state(), state)
+    t.same(d.transitions.flatMap((tr) => tr.effects.map((e) => e.type)), effects)
+  })
+}
+
+t.test('write errors are kept as context and named in the self-fence reason', async (t) => {
+  const d = drive(localNodeMachine, input)
+  d.send(ok(0))
+  d.send(fail(1000))
+  t.equal(d.snapshot.context.diskError, 'CARB_ERR_DISK_IO')
+  const tr = d.send(check(9000))
+  t.match((tr?.effects[0] as { reason: string }).reason, /no completed disk write for 9000 ms.*CARB_ERR_DISK_IO/)
+})
+
+t.test('reported state for disk and heartbeats', async (t) => {
+  t.same(['joining', 'member', 'out', 'left'].map(reportedState), ['joining', 'up', 'out', 'down'])
+})

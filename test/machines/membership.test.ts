@@ -1,0 +1,72 @@
+import t from 'tap'
+import { peerMachine } from '../../machines/membership.js'
+import type { PeerEvent, ReportedState } from '../../machines/events.js'
+import { drive } from './drive.js'
+
+const timing = { diskSuspectAfterMs: 2000, diskDeadAfterMs: 10000, peerDeadAfterMs: 5000 }
+const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing }
+const disk = (at: number, seq: number, incarnation = 1, state: ReportedState = 'up'): PeerEvent => ({ type: 'DISK_STATUS', at, seq, incarnation, state })
+const hb = (at: number, incarnation = 1, channel = 0, state: ReportedState = 'up'): PeerEvent => ({ type: 'HEARTBEAT', at, channel, incarnation, seq: at, state })
+const check = (at: number): PeerEvent => ({ type: 'CHECK', at })
+
+/** A peer that has been seen writing: baseline read, then a changed sequence. */
+function upPeer() {
+  const d = drive(peerMachine, input)
+  d.send(disk(0, 10))
+  d.send(disk(1000, 11))
+  return d
+}
+
+// Every transition of the peer machine: [name, events after upPeer() or from scratch, expected final state, expected effect types]
+type Row = [string, boolean, PeerEvent[], string, string[]]
+const table: Row[] = [
+  ['baseline read alone is not proof of life', false, [disk(0, 10)], 'unknown', []],
+  ['unknown → up on a changed disk sequence', false, [disk(0, 10), disk(1000, 11)], 'up', ['effect.peerUp']],
+  ['unknown → up on a heartbeat', false, [hb(100)], 'up', ['effect.peerUp']],
+  ['unknown → left when the disk says down', false, [disk(0, 10, 1, 'down')], 'left', ['effect.peerLeft']],
+  ['unknown → dead when the disk says out', false, [disk(0, 10, 1, 'out')], 'dead', ['effect.peerDead']],
+  ['unknown → dead after silence on both', false, [disk(0, 10), check(10001)], 'dead', ['effect.peerDead']],
+  ['unknown stays unknown before the deadline', false, [disk(0, 10), check(9999)], 'unknown', []],
+  ['up → suspect after a missed disk write', true, [check(3001)], 'suspect', ['effect.peerSuspect']],
+  ['up stays up while the disk keeps changing, no heartbeat at all (tie-breaker)', true, [disk(2000, 12), disk(3000, 13), check(3500), disk(4000, 14), check(5500)], 'up', []],
+  ['up → dead when disk and heartbeats are silent', true, [hb(1500), check(11001)], 'dead', ['effect.peerDead']],
+  ['suspect → up when the disk changes again', true, [check(3001), disk(3500, 12)], 'up', ['effect.peerSuspect', 'effect.peerUp']],
+  ['suspect stays suspect while heartbeats answer', true, [check(3001), hb(9000), hb(14000), check(15000)], 'suspect', ['effect.peerSuspect']],
+  ['suspect → dead when heartbeats stop too', true, [check(3001), hb(9000), check(14001)], 'dead', ['effect.peerSuspect', 'effect.peerDead']],
+  ['up → up on restart with a new incarnation', true, [disk(1500, 1, 2)], 'up', ['effect.peerRestarted']],
+  ['up ignores evidence of an older incarnation', true, [disk(1500, 99, 0), check(3001)], 'suspect', ['effect.peerSuspect']],
+  ['up → left on a clean shutdown', true, [disk(1500, 12, 1, 'down')], 'left', ['effect.peerLeft']],
+  ['up → dead when the peer reports itself out by heartbeat', true, [hb(1500, 1, 0, 'out')], 'dead', ['effect.peerDead']],
+  ['dead → zombie reported once when the same incarnation writes again', true, [check(11001), disk(12000, 12), disk(13000, 13), hb(13000)], 'dead', ['effect.peerDead', 'effect.zombie']],
+  ['dead stays dead on the old incarnation saying out', true, [check(11001), disk(12000, 12, 1, 'out')], 'dead', ['effect.peerDead']],
+  ['dead → up when a new incarnation writes the disk', true, [check(11001), disk(12000, 1, 2, 'joining')], 'up', ['effect.peerDead', 'effect.peerUp']],
+  ['dead is not revived by a heartbeat of a new incarnation alone', true, [check(11001), hb(12000, 2)], 'dead', ['effect.peerDead']],
+  ['left → up on a new incarnation', true, [disk(1500, 12, 1, 'down'), disk(5000, 1, 2)], 'up', ['effect.peerLeft', 'effect.peerUp']],
+  ['heartbeat on one channel of two keeps it from dead', true, [hb(9000, 1, 1), check(11001)], 'suspect', ['effect.peerSuspect']],
+]
+
+for (const [name, fromUp, events, state, effects] of table) {
+  t.test(name, async (t) => {
+    const d = fromUp ? upPeer() : drive(peerMachine, input)
+    const before = d.transitions.length
+    for (const e of events) d.send(e)
+    t.equal(d.state(), state)
+    t.same(d.transitions.slice(before).flatMap((tr) => tr.effects.map((e) => e.type)), effects)
+  })
+}
+
+t.test('unreadable blocks are noted, not treated as evidence', async (t) => {
+  const d = upPeer()
+  d.send({ type: 'DISK_UNREADABLE', at: 1500, code: 'CARB_ERR_DISK_BAD_CRC' })
+  t.equal(d.snapshot.context.diskReadError, 'CARB_ERR_DISK_BAD_CRC')
+  d.send(check(3001))
+  t.equal(d.state(), 'suspect', 'an unreadable block does not count as a write')
+  d.send(disk(3500, 12))
+  t.equal(d.snapshot.context.diskReadError, null)
+})
+
+t.test('dead reason names the silence it saw', async (t) => {
+  const d = upPeer()
+  const tr = d.send(check(11001))
+  t.match((tr?.effects[0] as { reason: string }).reason, /disk silent 10001 ms, heartbeat silent 11001 ms/)
+})
