@@ -7,21 +7,21 @@
 export type ReportedState = 'joining' | 'up' | 'leaving' | 'down' | 'out'
 
 /** The peer's status block was read (every disk cycle; seq unchanged means no new write). */
-export interface DiskStatusEvent { type: 'DISK_STATUS'; at: number; seq: number; incarnation: number; state: ReportedState }
+export type DiskStatusEvent = { type: 'DISK_STATUS'; at: number; seq: number; incarnation: number; state: ReportedState }
 /** The peer's status block failed its checks in both copies (code names why). */
-export interface DiskUnreadableEvent { type: 'DISK_UNREADABLE'; at: number; code: string }
+export type DiskUnreadableEvent = { type: 'DISK_UNREADABLE'; at: number; code: string }
 /** An authenticated, non-replayed heartbeat arrived on a channel. */
-export interface HeartbeatEvent { type: 'HEARTBEAT'; at: number; channel: number; incarnation: number; seq: number; state: ReportedState }
+export type HeartbeatEvent = { type: 'HEARTBEAT'; at: number; channel: number; incarnation: number; seq: number; state: ReportedState }
 /** Time has passed: evaluate deadlines at `at`. */
-export interface CheckEvent { type: 'CHECK'; at: number }
+export type CheckEvent = { type: 'CHECK'; at: number }
 
 export type PeerEvent = DiskStatusEvent | DiskUnreadableEvent | HeartbeatEvent | CheckEvent
 
 /** This node's own status write finished; `at` is when the write *started* (the conservative reading). */
-export interface DiskWriteOkEvent { type: 'DISK_WRITE_OK'; at: number; seq: number }
-export interface DiskWriteFailedEvent { type: 'DISK_WRITE_FAILED'; at: number; code: string }
+export type DiskWriteOkEvent = { type: 'DISK_WRITE_OK'; at: number; seq: number }
+export type DiskWriteFailedEvent = { type: 'DISK_WRITE_FAILED'; at: number; code: string }
 /** The administrator or systemd asked this node to leave cleanly. */
-export interface ShutdownEvent { type: 'SHUTDOWN'; at: number }
+export type ShutdownEvent = { type: 'SHUTDOWN'; at: number }
 
 export type LocalEvent = DiskWriteOkEvent | DiskWriteFailedEvent | CheckEvent | ShutdownEvent
 

@@ -1,7 +1,9 @@
 /**
  * Membership of one peer, as seen by this node: unknown → up ⇄ suspect → dead, or left on
  * a clean shutdown. The disk decides (liveness.ts); incarnations tell restarts apart; a
- * node declared dead comes back only as a new incarnation that writes the disk again.
+ * node declared dead comes back only as a new incarnation that writes the disk again. A
+ * heartbeat from a newer incarnation proves the old one is gone (dead, "replaced"); the
+ * new one is up only once it writes the disk.
  * Pure: time arrives inside events, effects leave as emitted events.
  */
 import { assign, emit, setup } from 'xstate'
@@ -90,6 +92,7 @@ export const peerMachine = setup({
     emitUp: emit(({ context, event }) => ({ type: 'effect.peerUp' as const, peer: context.peer, incarnation: context.incarnation ?? 0, reason: event.type === 'HEARTBEAT' ? `heartbeat on channel ${event.channel}` : 'disk status written' })),
     emitSuspect: emit(({ context, event }) => ({ type: 'effect.peerSuspect' as const, peer: context.peer, reason: why(context, event.at) })),
     emitDead: emit(({ context, event }) => ({ type: 'effect.peerDead' as const, peer: context.peer, incarnation: context.incarnation, reason: event.type === 'CHECK' ? why(context, event.at) : `reports itself out (${event.type === 'HEARTBEAT' ? 'heartbeat' : 'disk'})` })),
+    emitReplaced: emit(({ context, event }) => ({ type: 'effect.peerDead' as const, peer: context.peer, incarnation: context.incarnation, reason: `replaced by incarnation ${asEvidence(event)?.incarnation ?? '?'} (heartbeat), not yet writing the disk` })),
     emitLeft: emit(({ context }) => ({ type: 'effect.peerLeft' as const, peer: context.peer, incarnation: context.incarnation })),
     emitRestarted: emit(({ context, event }) => ({ type: 'effect.peerRestarted' as const, peer: context.peer, oldIncarnation: context.incarnation ?? 0, newIncarnation: asEvidence(event)?.incarnation ?? 0 })),
     emitZombie: emit(({ context, event }) => ({ type: 'effect.zombie' as const, peer: context.peer, incarnation: context.incarnation ?? 0, source: event.type === 'HEARTBEAT' ? 'heartbeat' as const : 'disk' as const })),
@@ -129,7 +132,7 @@ export const peerMachine = setup({
         ],
         HEARTBEAT: [
           { guard: 'olderIncarnation' },
-          { guard: 'newerIncarnation', target: 'up', reenter: true, actions: ['emitRestarted', 'adopt', 'resetEvidence', 'record'] },
+          { guard: 'newerIncarnation', target: 'dead', actions: 'emitReplaced' },
           { guard: 'reportsOut', target: 'dead', actions: ['record', 'emitDead'] },
           { actions: 'record' },
         ],
@@ -151,7 +154,7 @@ export const peerMachine = setup({
         ],
         HEARTBEAT: [
           { guard: 'olderIncarnation' },
-          { guard: 'newerIncarnation', target: 'up', actions: ['emitRestarted', 'adopt', 'resetEvidence', 'record'] },
+          { guard: 'newerIncarnation', target: 'dead', actions: 'emitReplaced' },
           { guard: 'reportsOut', target: 'dead', actions: ['record', 'emitDead'] },
           { actions: 'record' },
         ],

@@ -10,13 +10,16 @@
  * decisions are those the uncoalesced stream would give, and replay, which folds exactly
  * the delivered inputs, reproduces them.
  */
-import { transition, type AnyStateMachine, type AnyMachineSnapshot, type EventObject } from 'xstate'
+import { transition, type AnyStateMachine, type AnyMachineSnapshot } from 'xstate'
+
+/** Any input or effect: a type and plain fields (what the journal stores). */
+export interface PlainEvent { type: string; [field: string]: unknown }
 
 export interface TransitionRecord {
   from: unknown
   to: unknown
   event: string
-  effects: EventObject[]
+  effects: PlainEvent[]
 }
 
 export interface StepResult {
@@ -39,13 +42,13 @@ export function stateKey(snapshot: AnyMachineSnapshot): unknown {
   return snapshot.value
 }
 
-export function step(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): StepResult {
-  const [next, actions] = transition(machine, snapshot, event)
+export function step(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: PlainEvent): StepResult {
+  const [next, actions] = transition(machine, snapshot, event as never)
   // The typings list only the built-in actions xstate executes itself; `emit` arrives as an
   // executable action of type 'xstate.emit' whose params hold the emitted event.
   const effects = (actions as readonly { type: string; params?: unknown }[])
     .filter((a) => a.type === 'xstate.emit')
-    .map((a) => (a.params as { event: EventObject }).event)
+    .map((a) => (a.params as { event: PlainEvent }).event)
   const from = stateKey(snapshot)
   const to = stateKey(next)
   const stateChanged = JSON.stringify(from) !== JSON.stringify(to)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { localNodeMachine, reportedState } from '../../machines/local-node.js'
 import type { LocalEvent } from '../../machines/events.js'
-import { drive } from './drive.js'
+import { drive } from '../helpers/drive.js'
 
 const input = { node: 'a', nodeId: 1, incarnation: 3, startedAt: 0, selfFenceAfterMs: 8000 }
 const ok = (at: number, seq = at): LocalEvent => ({ type: 'DISK_WRITE_OK', at, seq })
@@ -35,7 +35,7 @@ t.test('write errors are kept as context and named in the self-fence reason', as
   d.send(fail(1000))
   t.equal(d.snapshot.context.diskError, 'CARB_ERR_DISK_IO')
   const tr = d.send(check(9000))
-  t.match((tr?.effects[0] as { reason: string }).reason, /no completed disk write for 9000 ms.*CARB_ERR_DISK_IO/)
+  t.match(String(tr?.effects[0]?.reason), /no completed disk write for 9000 ms.*CARB_ERR_DISK_IO/)
 })
 
 t.test('reported state for disk and heartbeats', async (t) => {

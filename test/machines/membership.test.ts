@@ -1,7 +1,7 @@
 import t from 'tap'
 import { peerMachine } from '../../machines/membership.js'
 import type { PeerEvent, ReportedState } from '../../machines/events.js'
-import { drive } from './drive.js'
+import { drive } from '../helpers/drive.js'
 
 const timing = { diskSuspectAfterMs: 2000, diskDeadAfterMs: 10000, peerDeadAfterMs: 5000 }
 const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing }
@@ -42,6 +42,8 @@ const table: Row[] = [
   ['dead → up when a new incarnation writes the disk', true, [check(11001), disk(12000, 1, 2, 'joining')], 'up', ['effect.peerDead', 'effect.peerUp']],
   ['dead is not revived by a heartbeat of a new incarnation alone', true, [check(11001), hb(12000, 2)], 'dead', ['effect.peerDead']],
   ['left → up on a new incarnation', true, [disk(1500, 12, 1, 'down'), disk(5000, 1, 2)], 'up', ['effect.peerLeft', 'effect.peerUp']],
+  ['a heartbeat from a newer incarnation: the old one is gone', true, [hb(1500, 2)], 'dead', ['effect.peerDead']],
+  ['replaced, then the new incarnation writes the disk: up again', true, [hb(1500, 2), disk(2000, 1, 2, 'joining')], 'up', ['effect.peerDead', 'effect.peerUp']],
   ['heartbeat on one channel of two keeps it from dead', true, [hb(9000, 1, 1), check(11001)], 'suspect', ['effect.peerSuspect']],
 ]
 
@@ -68,5 +70,5 @@ t.test('unreadable blocks are noted, not treated as evidence', async (t) => {
 t.test('dead reason names the silence it saw', async (t) => {
   const d = upPeer()
   const tr = d.send(check(11001))
-  t.match((tr?.effects[0] as { reason: string }).reason, /disk silent 10001 ms, heartbeat silent 11001 ms/)
+  t.match(String(tr?.effects[0]?.reason), /disk silent 10001 ms, heartbeat silent 11001 ms/)
 })

@@ -1,11 +1,11 @@
 /** Drives a machine through events on virtual time with the same `step` the runtime uses. */
-import { initialTransition, type AnyStateMachine, type AnyMachineSnapshot, type EventObject } from 'xstate'
-import { step, type TransitionRecord } from '../../machines/step.js'
+import { initialTransition, type AnyStateMachine, type AnyMachineSnapshot } from 'xstate'
+import { step, type PlainEvent, type TransitionRecord } from '../../machines/step.js'
 
 export interface Drive {
   snapshot: AnyMachineSnapshot
   transitions: TransitionRecord[]
-  send(event: EventObject): TransitionRecord | null
+  send(event: PlainEvent): TransitionRecord | null
   state(): unknown
 }
 

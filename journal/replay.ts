@@ -1,0 +1,117 @@
+/**
+ * Replay: fresh machines fold the recorded inputs (time comes inside each input, so the
+ * clock is simulated by construction) and every transition they produce must equal the
+ * transition recorded right after that input. The first difference is reported with the
+ * input that caused it.
+ */
+import { initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate'
+import { step, type TransitionRecord } from '../machines/step.js'
+import type { JournalRecord, StoredRecord } from './records.js'
+
+export interface Difference {
+  seq: number
+  machine: string
+  input: unknown
+  expected: TransitionRecord | null
+  got: TransitionRecord | null
+  message: string
+}
+
+export interface ReplayResult {
+  ok: boolean
+  records: number
+  inputs: number
+  transitions: number
+  machines: number
+  codeVersions: string[]
+  difference?: Difference
+}
+
+interface Awaiting { seq: number; machine: string; input: unknown; produced: TransitionRecord | null }
+
+const canonical = (t: TransitionRecord | null): string =>
+  t === null ? 'null' : JSON.stringify({ from: t.from, to: t.to, event: t.event, effects: t.effects })
+
+class Replayer {
+  private readonly snapshots = new Map<string, { machine: AnyStateMachine; snapshot: AnyMachineSnapshot }>()
+  private awaiting: Awaiting | null = null
+  readonly result: ReplayResult = { ok: true, records: 0, inputs: 0, transitions: 0, machines: 0, codeVersions: [] }
+
+  constructor(private readonly registry: Readonly<Record<string, AnyStateMachine>>) {}
+
+  /** Returns false once a difference is found. */
+  feed({ seq, record }: StoredRecord): boolean {
+    this.result.records++
+    if (record.t === 'transition') return this.matchTransition(seq, record)
+    if (!this.settle()) return false
+    if (record.t === 'start' && !this.result.codeVersions.includes(record.codeVersion)) this.result.codeVersions.push(record.codeVersion)
+    if (record.t === 'create') return this.create(seq, record)
+    if (record.t === 'input') return this.input(seq, record)
+    return true
+  }
+
+  finish(): ReplayResult {
+    this.settle()
+    this.result.machines = this.snapshots.size
+    return this.result
+  }
+
+  private create(seq: number, record: Extract<JournalRecord, { t: 'create' }>): boolean {
+    const machine = this.registry[record.type]
+    if (machine === undefined) return this.differ({ seq, machine: record.m, input: record, expected: null, got: null, message: `unknown machine type "${record.type}"` })
+    this.snapshots.set(record.m, { machine, snapshot: initialTransition(machine, record.input)[0] })
+    return true
+  }
+
+  private input(seq: number, record: Extract<JournalRecord, { t: 'input' }>): boolean {
+    const hosted = this.snapshots.get(record.m)
+    if (hosted === undefined) return this.differ({ seq, machine: record.m, input: record.e, expected: null, got: null, message: `input for machine ${record.m} that was never created` })
+    const result = step(hosted.machine, hosted.snapshot, record.e)
+    hosted.snapshot = result.snapshot
+    this.result.inputs++
+    this.awaiting = { seq, machine: record.m, input: record.e, produced: result.transition }
+    return true
+  }
+
+  private matchTransition(seq: number, record: Extract<JournalRecord, { t: 'transition' }>): boolean {
+    const recorded: TransitionRecord = { from: record.from, to: record.to, event: record.event, effects: record.effects as TransitionRecord['effects'] }
+    const a = this.awaiting
+    this.awaiting = null
+    if (a === null || a.machine !== record.m) {
+      return this.differ({ seq, machine: record.m, input: a?.input ?? null, expected: recorded, got: null, message: 'recorded transition with no input before it' })
+    }
+    if (canonical(a.produced) !== canonical(recorded)) {
+      return this.differ({ seq: a.seq, machine: a.machine, input: a.input, expected: recorded, got: a.produced, message: 'machine decided differently' })
+    }
+    this.result.transitions++
+    return true
+  }
+
+  /** An input whose produced transition has no recorded twin is a difference too. */
+  private settle(): boolean {
+    const a = this.awaiting
+    this.awaiting = null
+    if (a === null || a.produced === null) return this.result.ok
+    return this.differ({ seq: a.seq, machine: a.machine, input: a.input, expected: null, got: a.produced, message: 'machine decided something the journal does not record' })
+  }
+
+  private differ(d: Difference): boolean {
+    if (this.result.ok) { this.result.ok = false; this.result.difference = d }
+    return false
+  }
+}
+
+export async function replayRecords(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, registry: Readonly<Record<string, AnyStateMachine>>): Promise<ReplayResult> {
+  const replayer = new Replayer(registry)
+  for await (const stored of records) if (!replayer.feed(stored)) break
+  return replayer.finish()
+}
+
+export function describeDifference(d: Difference): string {
+  return [
+    `first difference at seq ${d.seq}, machine ${d.machine}: ${d.message}`,
+    `  input:    ${JSON.stringify(d.input)}`,
+    `  expected: ${canonical(d.expected)}`,
+    `  got:      ${canonical(d.got)}`,
+  ].join('\n')
+}

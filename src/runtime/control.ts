@@ -1,0 +1,82 @@
+/**
+ * The control socket: a Unix stream socket, one JSON request line per connection,
+ * answered by JSON lines. `status` answers one line; `export` streams the journal as
+ * `{ seq, record }` lines and ends with `{ end: true, count }`.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { createInterface } from 'node:readline'
+import { CarbError } from '../errors.js'
+
+/** A request line longer than this is refused. */
+export const REQUEST_BYTES_MAX = 4096
+
+export type ControlHandler = (request: { cmd: string }, send: (value: unknown) => void) => Promise<void>
+
+export async function listenControl(path: string, handler: ControlHandler): Promise<Server> {
+  await mkdir(dirname(path), { recursive: true })
+  await removeStaleSocket(path)
+  const server = createServer((socket) => serve(socket, handler))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => { server.off('error', reject); resolve() })
+  })
+  return server
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  const exists = await stat(path).then(() => true, () => false)
+  if (!exists) return
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path)
+    probe.once('connect', () => { probe.destroy(); resolve(true) })
+    probe.once('error', () => resolve(false))
+  })
+  if (alive) throw new CarbError('CARB_ERR_CONTROL_CONNECT', 'another node process is already listening here', path)
+  await rm(path, { force: true })
+}
+
+function serve(socket: Socket, handler: ControlHandler): void {
+  let buffered = ''
+  socket.setEncoding('utf8')
+  socket.on('error', () => socket.destroy())
+  socket.on('data', (chunk: string) => {
+    buffered += chunk
+    if (buffered.length > REQUEST_BYTES_MAX) { socket.end(`${JSON.stringify({ error: 'request too long' })}\n`); return }
+    const newline = buffered.indexOf('\n')
+    if (newline < 0) return
+    socket.removeAllListeners('data')
+    let request: { cmd: string }
+    try {
+      request = JSON.parse(buffered.slice(0, newline)) as { cmd: string }
+    } catch {
+      socket.end(`${JSON.stringify({ error: 'request is not JSON' })}\n`)
+      return
+    }
+    const send = (value: unknown): void => { socket.write(`${JSON.stringify(value)}\n`) }
+    handler(request, send).then(() => socket.end(), (error: unknown) => socket.end(`${JSON.stringify({ error: String((error as Error).message ?? error) })}\n`))
+  })
+}
+
+/** Sends one request and yields every answer line, parsed. */
+export async function* requestControl(path: string, cmd: string, timeoutMs = 5000): AsyncGenerator<Record<string, unknown>> {
+  const socket = createConnection(path)
+  socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', (error: NodeJS.ErrnoException) => reject(new CarbError('CARB_ERR_CONTROL_CONNECT', `cannot connect (${error.code ?? error.message}); is \`carbonado node run\` running for this node?`, path)))
+  })
+  socket.write(`${JSON.stringify({ cmd })}\n`)
+  try {
+    for await (const line of createInterface({ input: socket, crlfDelay: Infinity })) {
+      if (line.trim() === '') continue
+      let value: Record<string, unknown>
+      try { value = JSON.parse(line) as Record<string, unknown> } catch { throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', 'answer line is not JSON', path) }
+      if (typeof value.error === 'string') throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', value.error, path)
+      yield value
+    }
+  } finally {
+    socket.destroy()
+  }
+}

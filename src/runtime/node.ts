@@ -1,0 +1,257 @@
+/**
+ * The node daemon: sources (disk reads, heartbeats, timers) become timed inputs, the
+ * MachineHost decides and journals, and effects run only after the journal batch that
+ * decided them is durable. The local machine is checked before every outward action
+ * (disk write, heartbeat), so a node resumed after a long pause fences itself before it
+ * can tell anyone it is alive.
+ */
+import type { Subscription } from 'rxjs'
+import type { Server } from 'node:net'
+import { realClock, type Clock } from '../clock.js'
+import { checkIntervalMs, diskSuspectAfterMs } from '../config/timing.js'
+import { findNode, type ClusterConfig, type NodeConfig } from '../config/load.js'
+import { isCarbError } from '../errors.js'
+import { QuorumDisk } from '../disk/quorum-disk.js'
+import { Heartbeats } from '../net/heartbeats.js'
+import { loadKeyFile } from '../net/key-file.js'
+import { JournalStore } from '../../journal/store.js'
+import { DECISION_CODE_VERSION } from '../../machines/registry.js'
+import { reportedState, type LocalInput } from '../../machines/local-node.js'
+import type { PeerInput } from '../../machines/membership.js'
+import type { MembershipEffect } from '../../machines/events.js'
+import { MachineHost, type Decision } from './machine-host.js'
+import { listenControl } from './control.js'
+import type { Logger } from './log.js'
+import { describeDecision, statusView, type StatusView } from './status-view.js'
+
+export interface NodeOptions {
+  config: ClusterConfig
+  nodeName: string
+  log: Logger
+  clock?: Clock
+}
+
+export class NodeRuntime {
+  private readonly clock: Clock
+  private readonly self: NodeConfig
+  private readonly peers: NodeConfig[]
+  private incarnation = 0
+  private readonly decisions: Decision[] = []
+  private readonly timers: NodeJS.Timeout[] = []
+  private subscriptions: Subscription[] = []
+  private diskBusy = false
+  private stopping = false
+  private control: Server | undefined
+  private readonly host: MachineHost
+  private flushing: Promise<void> = Promise.resolve()
+
+  private constructor(
+    private readonly options: NodeOptions,
+    private readonly disk: QuorumDisk,
+    private readonly journal: JournalStore,
+    private readonly heartbeats: Heartbeats,
+  ) {
+    this.clock = options.clock ?? realClock
+    this.self = findNode(options.config, options.nodeName)
+    this.peers = options.config.nodes.filter((n) => n.name !== options.nodeName)
+    this.host = new MachineHost(journal, (d) => this.decisions.push(d))
+  }
+
+  static async start(options: NodeOptions): Promise<NodeRuntime> {
+    const { config, nodeName } = options
+    const self = findNode(config, nodeName)
+    const clock = options.clock ?? realClock
+    const key = await loadKeyFile(config.authKeyFile)
+    const disk = await QuorumDisk.open(config.disk, { expectClusterName: config.cluster })
+    const journal = await JournalStore.open(self.journalDir)
+    let heartbeats: Heartbeats
+    try {
+      heartbeats = await Heartbeats.open({
+        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock,
+        peers: config.nodes.filter((n) => n.name !== nodeName).map((n) => ({ nodeId: n.id, name: n.name, addresses: n.heartbeat })),
+      })
+    } catch (error) {
+      await journal.close()
+      await disk.close()
+      throw error
+    }
+    const node = new NodeRuntime(options, disk, journal, heartbeats)
+    await node.begin()
+    return node
+  }
+
+  private get localId(): string { return `local#${this.incarnation}` }
+  private peerId(name: string): string { return `peer:${name}#${this.incarnation}` }
+
+  private async begin(): Promise<void> {
+    const own = await this.disk.readStatus(this.self.id)
+    const previous = own.ok ? own.status.incarnation : 0
+    this.subscriptions.push(this.heartbeats.received$.subscribe((p) => this.onHeartbeat(p)))
+    this.subscriptions.push(this.heartbeats.dropped$.subscribe((d) => this.options.log.log('warn', `dropped heartbeat from ${d.from}: ${d.reason}`)))
+    this.newIncarnation(previous + 1)
+    this.control = await listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
+    const timing = this.options.config.timing
+    this.every(checkIntervalMs(timing), () => this.checkAll())
+    this.every(timing.heartbeatIntervalMs, () => this.sendHeartbeat())
+    this.every(timing.diskIntervalMs, () => this.diskCycle())
+    void this.diskCycle()
+    this.options.log.log('info', `node ${this.self.name} (id ${this.self.id}) starting as incarnation ${this.incarnation}; disk ${this.options.config.disk}${this.disk.directIo ? ' (O_DIRECT reads)' : ''}`)
+  }
+
+  private every(intervalMs: number, body: () => unknown): void {
+    this.timers.push(setInterval(() => {
+      try { void Promise.resolve(body()).catch((error: unknown) => this.fail(error)) } catch (error) { this.fail(error) }
+    }, intervalMs))
+  }
+
+  private fail(error: unknown): void {
+    this.options.log.log('error', isCarbError(error) ? error.oneLine() : String((error as Error).stack ?? error))
+  }
+
+  /** A fresh generation of machines: this node's view starts over with its new incarnation. */
+  private newIncarnation(incarnation: number): void {
+    for (const id of this.host.ids()) this.host.remove(id)
+    this.incarnation = incarnation
+    const now = this.clock.monotonicMs()
+    const { config } = this.options
+    this.journal.append({ v: 1, t: 'start', node: this.self.name, nodeId: this.self.id, incarnation, codeVersion: DECISION_CODE_VERSION, wallMs: this.clock.wallMs(), atMs: now, cluster: config.cluster })
+    const local: LocalInput = { node: this.self.name, nodeId: this.self.id, incarnation, startedAt: now, selfFenceAfterMs: config.timing.selfFenceAfterMs }
+    this.host.create(this.localId, 'local', local, now)
+    const timing = { diskSuspectAfterMs: diskSuspectAfterMs(config.timing), diskDeadAfterMs: config.timing.diskDeadAfterMs, peerDeadAfterMs: config.timing.peerDeadAfterMs }
+    for (const peer of this.peers) {
+      const input: PeerInput = { peer: peer.name, nodeId: peer.id, startedAt: now, channels: Math.max(this.self.heartbeat.length, peer.heartbeat.length), timing }
+      this.host.create(this.peerId(peer.name), 'peer', input, now)
+    }
+    this.commit()
+  }
+
+  localState(): string {
+    return String(this.host.view(this.localId)?.value ?? 'none')
+  }
+
+  /** Check the local machine first; peers only while this node is a member. */
+  private checkAll(): void {
+    const at = this.clock.monotonicMs()
+    this.host.deliver(this.localId, { type: 'CHECK', at })
+    if (this.localState() === 'member') for (const peer of this.peers) this.host.deliver(this.peerId(peer.name), { type: 'CHECK', at })
+    this.commit()
+  }
+
+  private onHeartbeat(p: { at: number; channel: number; senderId: number; incarnation: number; seq: number; state: string }): void {
+    const peer = this.peers.find((n) => n.id === p.senderId)
+    if (peer === undefined || this.stopping) return
+    const state = p.state as 'joining' | 'up' | 'leaving' | 'out'
+    this.host.deliver(this.peerId(peer.name), { type: 'HEARTBEAT', at: p.at, channel: p.channel, incarnation: p.incarnation, seq: p.seq, state }, `hb:${p.channel}`)
+    this.commit()
+  }
+
+  private async sendHeartbeat(): Promise<void> {
+    this.checkAll()
+    if (this.stopping) return
+    await this.heartbeats.send({ incarnation: this.incarnation, state: reportedState(this.localState()) as 'joining' | 'up' | 'leaving' | 'out' })
+  }
+
+  /** Read every peer's status, then write ours. Skipped while the previous cycle still waits on the disk. */
+  private async diskCycle(): Promise<void> {
+    if (this.diskBusy || this.stopping) return
+    this.diskBusy = true
+    try {
+      this.checkAll()
+      await this.readPeers()
+      await this.writeOwnStatus()
+    } finally {
+      this.diskBusy = false
+    }
+  }
+
+  private async readPeers(): Promise<void> {
+    const reads = await this.disk.readAllStatus()
+    const at = this.clock.monotonicMs()
+    for (const peer of this.peers) {
+      const read = reads.find((r) => r.nodeId === peer.id)
+      if (read === undefined || this.stopping) continue
+      if (read.ok) {
+        this.host.deliver(this.peerId(peer.name), { type: 'DISK_STATUS', at, seq: Number(read.seq), incarnation: read.status.incarnation, state: read.status.state }, 'disk')
+      } else if (read.empty !== true) {
+        this.host.deliver(this.peerId(peer.name), { type: 'DISK_UNREADABLE', at, code: read.error.code })
+      }
+    }
+    this.commit()
+  }
+
+  private async writeOwnStatus(state = reportedState(this.localState())): Promise<void> {
+    const startedAt = this.clock.monotonicMs()
+    const localId = this.localId
+    let event: { type: 'DISK_WRITE_OK'; at: number; seq: number } | { type: 'DISK_WRITE_FAILED'; at: number; code: string }
+    try {
+      const result = await this.disk.writeStatus(this.self.id, { nodeId: this.self.id, name: this.self.name, incarnation: this.incarnation, state, wallMs: this.clock.wallMs() })
+      event = result.primaryOk && result.shadowOk
+        ? { type: 'DISK_WRITE_OK', at: startedAt, seq: Number(result.seq) }
+        : { type: 'DISK_WRITE_FAILED', at: startedAt, code: result.errors[0]?.code ?? 'CARB_ERR_DISK_IO' }
+    } catch (error) {
+      event = { type: 'DISK_WRITE_FAILED', at: startedAt, code: isCarbError(error) ? error.code : ((error as NodeJS.ErrnoException).code ?? 'CARB_ERR_DISK_IO') }
+    }
+    if (this.host.has(localId)) this.host.deliver(localId, event, event.type === 'DISK_WRITE_OK' ? 'write' : undefined)
+    this.commit()
+  }
+
+  /** Make the journal durable, then carry out the decisions it recorded (STYLE.md §1). */
+  private commit(): void {
+    const decided = this.decisions.splice(0)
+    this.flushing = this.flushing.then(async () => {
+      await this.journal.flush()
+      for (const d of decided) this.effect(d)
+    }).catch((error: unknown) => this.fail(error))
+  }
+
+  private effect(d: Decision): void {
+    this.options.log.log('info', describeDecision(d), { machine: d.machine, from: d.transition.from, to: d.transition.to, event: d.transition.event, effects: d.transition.effects })
+    for (const e of d.transition.effects as MembershipEffect[]) {
+      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) {
+        this.options.log.log('warn', `self-fenced as incarnation ${e.incarnation}; rejoining as incarnation ${this.incarnation + 1}`)
+        this.newIncarnation(this.incarnation + 1)
+      }
+    }
+  }
+
+  status(): StatusView {
+    return statusView({
+      cluster: this.options.config.cluster, node: this.self, peers: this.peers, incarnation: this.incarnation,
+      now: this.clock.monotonicMs(), wallMs: this.clock.wallMs(),
+      local: this.host.view(this.localId), peerView: (name) => this.host.view(this.peerId(name)),
+      heartbeats: this.heartbeats.counters(), host: this.host.counters, journal: this.journal.stats(),
+    })
+  }
+
+  private async onControl(request: { cmd: string }, send: (value: unknown) => void): Promise<void> {
+    if (request.cmd === 'status') { send(this.status()); return }
+    if (request.cmd === 'export') {
+      await this.flushing
+      let count = 0
+      for await (const stored of this.journal.read()) { send(stored); count++ }
+      send({ end: true, count, node: this.self.name })
+      return
+    }
+    send({ error: `unknown command "${request.cmd}" (status, export)` })
+  }
+
+  /** Clean stop: leave (so peers need not wait for a timeout), write "down", flush, close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    for (const t of this.timers) clearInterval(t)
+    const at = this.clock.monotonicMs()
+    this.host.flushAll()
+    if (this.localState() === 'member' || this.localState() === 'joining') this.host.deliver(this.localId, { type: 'SHUTDOWN', at })
+    this.commit()
+    this.stopping = true
+    while (this.diskBusy) await new Promise((r) => setTimeout(r, 10))
+    await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
+    await this.flushing
+    for (const s of this.subscriptions) s.unsubscribe()
+    await new Promise<void>((resolve) => (this.control === undefined ? resolve() : this.control.close(() => resolve())))
+    await this.heartbeats.close()
+    await this.journal.close()
+    await this.disk.close()
+    this.options.log.log('info', `node ${this.self.name} stopped (incarnation ${this.incarnation})`)
+  }
+}
