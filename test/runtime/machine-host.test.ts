@@ -8,6 +8,7 @@ import { step, type TransitionRecord } from '../../machines/step.js'
 import { replayRecords, describeDifference } from '../../journal/replay.js'
 import type { JournalRecord, StoredRecord } from '../../journal/records.js'
 import { peerStream } from '../helpers/peer-stream.js'
+import type { PeerEvent } from '../../machines/events.js'
 
 const timing = { diskSuspectAfterMs: 2000, diskDeadAfterMs: 10000, peerDeadAfterMs: 5000 }
 const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing }
@@ -35,15 +36,15 @@ function naive(events: { type: string; at: number }[]): { at: number; t: Transit
 }
 
 t.test('an idle healthy peer writes nothing to the journal after it is seen up', async (t) => {
-  const { records, host } = hosted(peerStream(0xfeed, 0).concat(idleHour()))
+  const { records, host } = hosted(idleHour())
   const kinds = records.map((r) => r.record.t)
   t.same(kinds.filter((k) => k === 'transition').length, 1, 'one decision: up')
   t.ok(records.length <= 6, `an hour of disk reads, heartbeats and checks left ${records.length} records`)
   t.ok(host.counters.coalesced > 10000, 'evidence was coalesced, not dropped unseen')
 })
 
-function idleHour(): { type: string; at: number; [k: string]: unknown }[] {
-  const events: { type: string; at: number; [k: string]: unknown }[] = []
+function idleHour(): PeerEvent[] {
+  const events: PeerEvent[] = []
   for (let at = 0; at < 3_600_000; at += 100) {
     if (at % 1000 === 0) events.push({ type: 'DISK_STATUS', at, seq: at / 1000, incarnation: 1, state: 'up' })
     if (at % 500 === 0) for (const channel of [0, 1]) events.push({ type: 'HEARTBEAT', at, channel, incarnation: 1, seq: at, state: 'up' })

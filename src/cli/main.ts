@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * `carbonado`: one executable. Errors print one line (code, where, what) and exit non-zero:
+ * 2 for usage and configuration errors, 1 for everything else.
+ */
+import { CarbError, isCarbError } from '../errors.js'
+import { COMMANDS, HELP, commandHelp } from './commands.js'
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second, ...rest] = argv
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(second === undefined ? HELP : commandHelp(second))
+    return 0
+  }
+  const twoWord = second !== undefined ? COMMANDS.find((c) => c.name === `${first} ${second}`) : undefined
+  const command = twoWord ?? COMMANDS.find((c) => c.name === first)
+  const args = twoWord !== undefined ? rest : argv.slice(1)
+  if (command === undefined) {
+    throw new CarbError('CARB_ERR_USAGE', `unknown command "${[first, second].filter(Boolean).join(' ')}"; see \`carbonado --help\``)
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(commandHelp(command.name))
+    return 0
+  }
+  return command.run(args)
+}
+
+function exitCodeFor(error: CarbError): number {
+  return error.code === 'CARB_ERR_USAGE' || error.code.startsWith('CARB_ERR_CONFIG') ? 2 : 1
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code },
+  (error: unknown) => {
+    if (isCarbError(error)) {
+      process.stderr.write(`carbonado: ${error.oneLine()}\n`)
+      process.exitCode = exitCodeFor(error)
+    } else {
+      process.stderr.write(`carbonado: internal error: ${String((error as Error).stack ?? error)}\n`)
+      process.exitCode = 1
+    }
+  },
+)

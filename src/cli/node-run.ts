@@ -1,0 +1,25 @@
+/** `carbonado node run`: the daemon in the foreground (systemd runs it so). */
+import { configFrom, nodeNameFrom, parseFlags } from './args.js'
+import { CarbError } from '../errors.js'
+import { realClock } from '../clock.js'
+import { createLogger, type LogFormat } from '../runtime/log.js'
+import { NodeRuntime } from '../runtime/node.js'
+
+export async function nodeRun(args: string[]): Promise<number> {
+  const { values } = parseFlags('node run', args, { config: { type: 'string', short: 'c' }, node: { type: 'string', short: 'n' }, 'log-format': { type: 'string' } })
+  const config = await configFrom('node run', values)
+  const name = nodeNameFrom('node run', values, config)
+  const format = (values['log-format'] ?? 'plain') as string
+  if (format !== 'plain' && format !== 'json') throw new CarbError('CARB_ERR_USAGE', `node run: --log-format must be plain or json, got "${format}"`)
+  const log = createLogger(name, format as LogFormat, realClock)
+  const runtime = await NodeRuntime.start({ config, nodeName: name, log })
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.log('info', `${signal}: leaving the cluster cleanly`)
+      runtime.stop().then(resolve, (error: unknown) => { log.log('error', String(error)); resolve() })
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+  return 0
+}
