@@ -15,6 +15,14 @@ export async function main(argv: string[]): Promise<number> {
   const twoWord = second !== undefined ? COMMANDS.find((c) => c.name === `${first} ${second}`) : undefined
   const command = twoWord ?? COMMANDS.find((c) => c.name === first)
   const args = twoWord !== undefined ? rest : argv.slice(1)
+  if (command === undefined && COMMANDS.some((c) => c.name.startsWith(`${first} `))) {
+    // A command group (`carbonado disk`): help for the group, or a usage error naming the subcommands.
+    if (second === undefined || second === '--help' || second === '-h') {
+      if (second !== undefined) { process.stdout.write(commandHelp(first)); return 0 }
+      process.stderr.write(commandHelp(first))
+      return 2
+    }
+  }
   if (command === undefined) {
     throw new CarbError('CARB_ERR_USAGE', `unknown command "${[first, second].filter(Boolean).join(' ')}"; see \`carbonado --help\``)
   }

@@ -1,0 +1,85 @@
+/** The executable as an administrator meets it: help, one-line errors, exit codes, no side effects. */
+import t from 'tap'
+import { mkdtemp, readFile, rm, writeFile, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, TestCluster } from '../helpers/cluster.js'
+import { CONFIG_REFERENCE } from '../../src/config/load.js'
+
+const oneLine = (s: string): boolean => s.trim().split('\n').length === 1
+
+t.test('--help lists every command with its Kimberlite equivalent in the per-command help', async (t) => {
+  const r = runCli(['--help'])
+  t.equal(r.code, 0)
+  for (const c of ['node run', 'status', 'disk init', 'disk test', 'disk print', 'journal export', 'replay', 'demo']) t.match(r.stdout, c)
+  const disk = runCli(['disk', '--help'])
+  t.match(disk.stdout, /Kimberlite: diskutil -I/)
+  t.match(runCli(['status', '--help']).stdout, /Kimberlite: clustat -i 2/)
+})
+
+t.test('usage errors: one line, exit 2', async (t) => {
+  for (const args of [['frobnicate'], ['status', '--bogus'], ['status'], ['replay'], ['disk', 'init', '--disk', '/tmp/x'], ['demo', '--nodes', '40']]) {
+    const r = runCli(args)
+    t.equal(r.code, 2, `carbonado ${args.join(' ')} exits 2`)
+    t.match(r.stderr, /^carbonado: CARB_ERR_USAGE: /)
+    t.ok(oneLine(r.stderr), `one line: ${r.stderr.trim()}`)
+  }
+})
+
+t.test('a bad cluster file: one line naming file and field, exit 2, nothing created', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'cluster.yaml')
+  await writeFile(file, 'cluster: x\ndisk: quorum.disk\nnodes:\n  - {name: a, id: 1, heartbeat: ["127.0.0.1:1"]}\n  - {name: b, id: 99, heartbeat: ["127.0.0.1:2"]}\n')
+  for (const args of [['disk', 'init', '-c', file], ['node', 'run', '-c', file, '--node', 'a'], ['status', '-c', file]]) {
+    const r = runCli(args)
+    t.equal(r.code, 2, `carbonado ${args[0]} exits 2`)
+    t.equal(r.stderr.trim(), `carbonado: CARB_ERR_CONFIG_FIELD: ${file}: nodes[1].id: must be an integer from 1 to 16, got 99`)
+  }
+  await t.rejects(stat(join(dir, 'quorum.disk')), 'no disk file was created')
+})
+
+t.test('node run refuses an unknown node, a missing key and a world-readable key', async (t) => {
+  const c = await TestCluster.create(['a', 'b'])
+  t.teardown(() => c.destroy())
+  const unknown = runCli(['node', 'run', '-c', c.file, '--node', 'zz'])
+  t.equal(unknown.code, 1)
+  t.match(unknown.stderr, /^carbonado: CARB_ERR_NODE_UNKNOWN: .*no node named "zz" \(nodes: a, b\)/)
+  const { chmod } = await import('node:fs/promises')
+  await chmod(join(c.dir, 'authkey'), 0o644)
+  const open = runCli(['node', 'run', '-c', c.file, '--node', 'a'])
+  t.equal(open.code, 1)
+  t.match(open.stderr, /CARB_ERR_KEY_FILE: .*authkey/)
+  t.ok(oneLine(open.stderr))
+  await rm(join(c.dir, 'authkey'))
+  const missing = runCli(['node', 'run', '-c', c.file, '--node', 'a'])
+  t.match(missing.stderr, /CARB_ERR_KEY_FILE: .*authkey/)
+  await t.rejects(stat(join(c.dir, 'journal', 'a')), 'no journal was created')
+})
+
+t.test('status and export without a running node say so in one line', async (t) => {
+  const c = await TestCluster.create(['a', 'b'])
+  t.teardown(() => c.destroy())
+  const r = runCli(['status', '-c', c.file, '--node', 'a'])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /CARB_ERR_CONTROL_CONNECT: .*a\.sock: cannot connect .*node run/)
+  const e = runCli(['journal', 'export', '-c', c.file, '--node', 'a', '--out', join(c.dir, 'x')])
+  t.equal(e.code, 1)
+  t.ok(oneLine(e.stderr))
+})
+
+t.test('replay of something that is not a journal is a named error', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'junk'), 'not a journal at all')
+  const r = runCli(['replay', '--journal', join(dir, 'junk')])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /CARB_ERR_JOURNAL_CORRUPT: .*junk/)
+  t.ok(oneLine(r.stderr))
+})
+
+t.test('the README documents every configuration field and every command', async (t) => {
+  const readme = await readFile(join(import.meta.dirname, '../../README.md'), 'utf8')
+  for (const r of CONFIG_REFERENCE) t.match(readme, `| \`${r.field}\` | ${r.default} |`, `README documents ${r.field} with its default`)
+  for (const c of ['node run', 'status', 'disk init', 'disk test', 'disk print', 'journal export', 'replay', 'key generate', 'demo']) t.match(readme, `carbonado ${c}`)
+})

@@ -1,0 +1,142 @@
+/**
+ * Real-process cluster for integration tests: a temp dir with a cluster file, key and
+ * file-backed quorum disk; each node a `carbonado node run` child (optionally inside a
+ * network namespace the test created); JSON log lines collected per node.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { createSocket } from 'node:dgram'
+
+/** The package root, found from here whether this file runs as TypeScript or from dist/. */
+function packageRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir
+  throw new Error(`no package.json above ${from}`)
+}
+
+export const CLI = join(packageRoot(import.meta.dirname), 'dist/src/cli/main.js')
+
+/** Fast but relation-respecting timings, so a test waits seconds, not tens of seconds. */
+export const TEST_TIMING = { heartbeatIntervalMs: 100, peerDeadAfterMs: 1000, diskIntervalMs: 250, selfFenceAfterMs: 1000, diskDeadAfterMs: 1500 }
+
+export interface LogLine { time: string; node: string; level: string; message: string; machine?: string; from?: unknown; to?: unknown; event?: string; effects?: { type: string; [k: string]: unknown }[] }
+
+export interface NodeProc { name: string; child: ChildProcess; lines: LogLine[]; raw: string[]; exited: Promise<number | null> }
+
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4')
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r))
+  const { port } = socket.address()
+  socket.close()
+  return port
+}
+
+export function runCli(args: string[], opts: { input?: string } = {}): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input: opts.input ?? '' })
+    return { code: 0, stdout, stderr: '' }
+  } catch (error) {
+    const e = error as { status: number; stdout: string; stderr: string }
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+export class TestCluster {
+  readonly nodes = new Map<string, NodeProc>()
+  private constructor(readonly dir: string, readonly file: string, readonly names: string[], readonly netns: string | null) {}
+
+  static async create(names: string[], opts: { timing?: Record<string, number>; netns?: string } = {}): Promise<TestCluster> {
+    const dir = await mkdtemp(join(tmpdir(), 'carbonado-test-'))
+    const timing = { ...TEST_TIMING, ...opts.timing }
+    const lines = ['cluster: test', 'disk: quorum.disk', 'authKeyFile: authkey', 'journalDir: journal/{node}', 'controlSocket: run/{node}.sock', 'timing:']
+    for (const [k, v] of Object.entries(timing)) lines.push(`  ${k}: ${v}`)
+    lines.push('nodes:')
+    for (const [i, name] of names.entries()) {
+      lines.push(`  - name: ${name}`, `    id: ${i + 1}`, `    heartbeat: ["127.0.0.1:${await freeUdpPort()}", "127.0.0.1:${await freeUdpPort()}"]`)
+    }
+    const file = join(dir, 'cluster.yaml')
+    await writeFile(file, `${lines.join('\n')}\n`)
+    for (const args of [['key', 'generate', join(dir, 'authkey')], ['disk', 'init', '-c', file, '--block-size', '512']]) {
+      const r = runCli(args)
+      if (r.code !== 0) throw new Error(`carbonado ${args.join(' ')} failed: ${r.stderr}`)
+    }
+    return new TestCluster(dir, file, names, opts.netns ?? null)
+  }
+
+  start(name: string): NodeProc {
+    const command = [process.execPath, CLI, 'node', 'run', '-c', this.file, '--node', name, '--log-format', 'json']
+    const child = this.netns === null
+      ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', this.netns, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc: NodeProc = { name, child, lines: [], raw: [], exited: new Promise((r) => child.once('exit', (code) => r(code))) }
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        proc.raw.push(line)
+        try { proc.lines.push(JSON.parse(line) as LogLine) } catch { /* plain stderr line: kept in raw */ }
+      })
+    }
+    this.nodes.set(name, proc)
+    return proc
+  }
+
+  startAll(): void { for (const n of this.names) this.start(n) }
+
+  node(name: string): NodeProc {
+    const p = this.nodes.get(name)
+    if (p === undefined) throw new Error(`node ${name} not started`)
+    return p
+  }
+
+  /** Resolves with the first log line of `name` (at index >= from) matching; rejects after timeoutMs. */
+  async waitFor(name: string, match: (l: LogLine) => boolean, timeoutMs: number, from = 0): Promise<LogLine> {
+    const p = this.node(name)
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const hit = p.lines.slice(from).find(match)
+      if (hit !== undefined) return hit
+      if (Date.now() > deadline) throw new Error(`node ${name}: no matching log line within ${timeoutMs} ms; last lines:\n${p.raw.slice(-15).join('\n')}`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+
+  /** Wait until `observer` has declared `peer` in state `to` (a decision log line). */
+  waitPeer(observer: string, peer: string, to: string, timeoutMs: number, from = 0): Promise<LogLine> {
+    return this.waitFor(observer, (l) => typeof l.machine === 'string' && l.machine.startsWith(`peer:${peer}#`) && l.to === to, timeoutMs, from)
+  }
+
+  decisions(name: string): LogLine[] {
+    return this.node(name).lines.filter((l) => l.machine !== undefined)
+  }
+
+  async stop(name: string): Promise<number | null> {
+    const p = this.node(name)
+    if (p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGCONT'); p.child.kill('SIGTERM') }
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
+    const code = await p.exited
+    clearTimeout(timer)
+    return code
+  }
+
+  async destroy(): Promise<void> {
+    for (const p of this.nodes.values()) {
+      if (p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGCONT'); p.child.kill('SIGKILL') }
+      await p.exited
+    }
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** A network namespace with loopback up; removed by the returned function. */
+export function createNetns(prefix: string): { name: string; remove: () => void; setLoopback: (up: boolean) => void } {
+  const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`
+  execFileSync('ip', ['netns', 'add', name])
+  execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'])
+  return {
+    name,
+    setLoopback: (up) => execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', up ? 'up' : 'down']),
+    remove: () => { try { execFileSync('ip', ['netns', 'del', name]) } catch { /* already gone */ } },
+  }
+}
