@@ -67,11 +67,13 @@ export async function demo(args: string[]): Promise<number> {
   const intervalMs = positiveNumber('demo', 'interval', values.interval, 5) * 1000
   const timer = setInterval(() => { void printStatus(file, names, children) }, intervalMs)
   const durationMs = values.duration === undefined ? null : positiveNumber('demo', 'duration', values.duration, 1) * 1000
+  let durationTimer: NodeJS.Timeout | undefined
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
-    if (durationMs !== null) setTimeout(resolve, durationMs)
+    if (durationMs !== null) durationTimer = setTimeout(resolve, durationMs)
   })
+  clearTimeout(durationTimer)
   clearInterval(timer)
   await stopAll(children)
   if (values.keep !== true && typeof values.dir !== 'string') await rm(dir, { recursive: true, force: true })
