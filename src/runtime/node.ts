@@ -23,6 +23,7 @@ import { MachineHost, type Decision } from './machine-host.js'
 import { listenControl } from './control.js'
 import type { Logger } from './log.js'
 import { describeDecision, statusView, type StatusView } from './status-view.js'
+import { DropLog } from './drop-log.js'
 
 export interface NodeOptions {
   config: ClusterConfig
@@ -38,6 +39,7 @@ export class NodeRuntime {
   private incarnation = 0
   private readonly decisions: Decision[] = []
   private readonly timers: NodeJS.Timeout[] = []
+  private readonly dropLog = new DropLog()
   private subscriptions: Subscription[] = []
   private diskBusy = false
   private stopping = false
@@ -87,7 +89,10 @@ export class NodeRuntime {
     const own = await this.disk.readStatus(this.self.id)
     const previous = own.ok ? own.status.incarnation : 0
     this.subscriptions.push(this.heartbeats.received$.subscribe((p) => this.onHeartbeat(p)))
-    this.subscriptions.push(this.heartbeats.dropped$.subscribe((d) => this.options.log.log('warn', `dropped heartbeat from ${d.from}: ${d.reason}`)))
+    this.subscriptions.push(this.heartbeats.dropped$.subscribe((d) => {
+      const line = this.dropLog.note(d.from, d.reason, this.clock.monotonicMs())
+      if (line !== null) this.options.log.log('warn', line)
+    }))
     this.newIncarnation(previous + 1)
     this.control = await listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
     const timing = this.options.config.timing

@@ -5,9 +5,12 @@
  */
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createSocket } from 'node:dgram'
 import { join } from 'node:path'
 import { CLI, TestCluster, runCli } from '../helpers/cluster.js'
 import { readExportFile, writeExportFile } from '../../journal/export-file.js'
+import { findNode, loadConfig } from '../../src/config/load.js'
 import type { StatusView } from '../../src/runtime/status-view.js'
 
 t.test('status, disk print, export and replay against a running 3-node cluster', async (t) => {
@@ -37,10 +40,11 @@ t.test('status, disk print, export and replay against a running 3-node cluster',
   const watcher = spawn(process.execPath, [CLI, 'status', '-c', c.file, '--node', 'c', '--interval', '0.3'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let watched = ''
   watcher.stdout.on('data', (d: Buffer) => { watched += d.toString() })
-  await new Promise((r) => setTimeout(r, 1500))
+  const tables = (): number => (watched.match(/^Cluster test, seen from c/gm) ?? []).length
+  for (const until = Date.now() + 10_000; tables() < 3 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100))
   watcher.kill('SIGTERM')
   await new Promise((r) => watcher.once('exit', r))
-  t.ok((watched.match(/^Cluster test, seen from c/gm) ?? []).length >= 3, 'status --interval printed a table repeatedly')
+  t.ok(tables() >= 3, `status --interval printed a table repeatedly (${tables()})`)
 
   const print = runCli(['disk', 'print', '-c', c.file, '--json'])
   t.equal(print.code, 0, print.stderr)
@@ -49,6 +53,29 @@ t.test('status, disk print, export and replay against a running 3-node cluster',
   const written = disk.nodes.filter((n) => n.ok)
   t.same(written.map((n) => [n.nodeId, n.name, n.incarnation]), [[1, 'a', 1], [2, 'b', 1], [3, 'c', 1]], 'disk print shows a status block for every running node')
   t.ok(disk.nodes.filter((n) => !n.ok).length === 13, 'the 13 unused node slots are reported as never written, not as valid')
+
+  // Forged and junk packets at a's heartbeat port: dropped, counted, logged once, no decision.
+  const config = await loadConfig(c.file)
+  const { host, port } = findNode(config, 'a').heartbeat[0]!
+  const marks = c.decisions('a').length
+  const sender = createSocket('udp4')
+  const forged = Buffer.alloc(86)
+  forged.write('CBHB', 0, 'latin1')
+  forged[4] = 1
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => sender.send(randomBytes(40), Number(port), host, r))
+    await new Promise((r) => sender.send(forged, Number(port), host, r))
+  }
+  sender.close()
+  await c.waitFor('a', (l) => /dropped heartbeat from 127\.0\.0\.1:\d+: unauthenticated/.test(l.message), 5000)
+  await new Promise((r) => setTimeout(r, 500))
+  const warnings = c.node('a').lines.filter((l) => l.message.startsWith('dropped heartbeat'))
+  t.same(warnings.map((l) => l.message.replace(/:\d+:/, ':PORT:')).sort(), ['dropped heartbeat from 127.0.0.1:PORT: malformed', 'dropped heartbeat from 127.0.0.1:PORT: unauthenticated'], 'one log line per source and reason, not one per packet')
+  const after = JSON.parse(runCli(['status', '-c', c.file, '--node', 'a', '--json']).stdout) as StatusView
+  const dropped = (after.counters.heartbeats as { dropped: Record<string, number> }).dropped
+  t.ok(dropped.malformed! >= 100 && dropped.unauthenticated! >= 100, `every bad packet is counted (${JSON.stringify(dropped)})`)
+  t.same(after.members.map((m) => m.state), ['member', 'up', 'up'], 'membership unchanged')
+  t.equal(c.decisions('a').length, marks, 'no decision was taken on bad packets')
 
   const out = join(c.dir, 'a.export')
   const exported = runCli(['journal', 'export', '-c', c.file, '--node', 'a', '--out', out])
