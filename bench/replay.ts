@@ -1,13 +1,33 @@
-/** Replay rate: records of faulty runs (built by the real MachineHost) folded by the replay engine. */
+/**
+ * Replay rate. Faulty 10-minute peer streams are fed through the real MachineHost; the
+ * records it journals are then copied many times under distinct machine ids (each copy is a
+ * valid history of a fresh machine) to make a journal large enough to time, written to a
+ * real LevelDB journal, and replayed twice: in memory by the replay engine, and end to end
+ * by `carbonado replay --journal DIR` (process start, LevelDB read, decode, fold).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { JournalStore } from '../journal/store.js'
+import { CLI } from '../test/helpers/cluster.js'
 import { MachineHost } from '../src/runtime/machine-host.js'
 import { MACHINES } from '../machines/registry.js'
 import { replayRecords } from '../journal/replay.js'
 import type { StoredRecord } from '../journal/records.js'
 import { peerStream } from '../test/helpers/peer-stream.js'
 
-export interface ReplayBench { records: number; transitions: number; recordsPerSec: number; inputsOfferedPerSec: number; journaledShare: number }
+export interface ReplayBench {
+  records: number; transitions: number; recordsPerSec: number; inputsOfferedPerSec: number; journaledShare: number
+  cliRecords: number; cliSeconds: number; cliRecordsPerSec: number
+}
 
-export async function benchReplay(streams: number): Promise<ReplayBench> {
+/** The same history under another machine id. */
+function renamed(records: StoredRecord[], copy: number, firstSeq: number): StoredRecord[] {
+  return records.map((r, i) => ({ seq: firstSeq + i, record: 'm' in r.record ? { ...r.record, m: `${r.record.m}/${copy}` } : r.record }))
+}
+
+export async function benchReplay(streams: number, copies: number): Promise<ReplayBench> {
   const records: StoredRecord[] = []
   const host = new MachineHost({ append: (record) => records.push({ seq: records.length + 1, record }) }, () => {})
   let offered = 0
@@ -21,14 +41,34 @@ export async function benchReplay(streams: number): Promise<ReplayBench> {
     }
   }
   const hostMs = performance.now() - hostStart
+  const big: StoredRecord[] = []
+  for (let copy = 0; copy < copies; copy++) big.push(...renamed(records, copy, big.length + 1))
   const start = performance.now()
-  const result = await replayRecords(records, MACHINES)
+  const result = await replayRecords(big, MACHINES)
   const elapsedMs = performance.now() - start
   if (!result.ok) throw new Error('bench journal did not replay')
-  return {
-    records: records.length, transitions: result.transitions,
-    recordsPerSec: Math.round(records.length / (elapsedMs / 1000)),
-    inputsOfferedPerSec: Math.round(offered / (hostMs / 1000)),
-    journaledShare: Math.round((records.length / offered) * 10000) / 10000,
+
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-bench-replay-'))
+  try {
+    const store = await JournalStore.open(dir)
+    for (const [i, r] of big.entries()) {
+      store.append(r.record)
+      if (i % 1000 === 999) await store.flush()
+    }
+    await store.flush()
+    await store.close()
+    const cliStart = performance.now()
+    const out = execFileSync(process.execPath, [CLI, 'replay', '--journal', dir], { encoding: 'utf8' })
+    const cliSeconds = (performance.now() - cliStart) / 1000
+    if (!out.startsWith('replay ok')) throw new Error(`carbonado replay: ${out}`)
+    return {
+      records: big.length, transitions: result.transitions,
+      recordsPerSec: Math.round(big.length / (elapsedMs / 1000)),
+      inputsOfferedPerSec: Math.round(offered / (hostMs / 1000)),
+      journaledShare: Math.round((records.length / offered) * 10000) / 10000,
+      cliRecords: big.length, cliSeconds: Math.round(cliSeconds * 100) / 100, cliRecordsPerSec: Math.round(big.length / cliSeconds),
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }

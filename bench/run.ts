@@ -23,10 +23,10 @@ const detection = await benchDetection(quick ? 2 : 10)
 say(`- detection, SIGKILL of 1 node of 3 to "dead" on each survivor, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000), ${detection.runs} samples: min ${detection.minMs} ms, p50 ${detection.p50Ms} ms, p90 ${detection.p90Ms} ms, max ${detection.maxMs} ms (ratio p50/diskDeadAfterMs ${(detection.p50Ms / 10000).toFixed(3)})`)
 
 const journal = await benchJournal({ records: quick ? 20_000 : 100_000 })
-say(`- journal append (group commit, synced batches): ${JSON.stringify(journal)}`)
+say(`- journal: ${journal.appendPerSec} records/s appended in synced batches of ${journal.flushBatchSize}, ${journal.appendPerSecFlushEvery100} records/s with a synced flush every 100; read back at ${journal.replayReadPerSec} records/s; ${journal.bytesPerRecord} bytes/record encoded, ${journal.diskBytesPerRecord} bytes/record on disk after LevelDB compression`)
 
-const replay = await benchReplay(quick ? 10 : 50)
-say(`- replay: ${replay.records} records (${replay.transitions} transitions) at ${replay.recordsPerSec} records/s; machine host offered ${replay.inputsOfferedPerSec} inputs/s and journaled ${(replay.journaledShare * 100).toFixed(2)}% of them (10-minute faulty streams)`)
+const replay = await benchReplay(quick ? 10 : 50, quick ? 20 : 200)
+say(`- replay: ${replay.records} records (${replay.transitions} transitions) folded in memory at ${replay.recordsPerSec} records/s; \`carbonado replay --journal DIR\` on the same LevelDB journal end to end: ${replay.cliSeconds} s, ${replay.cliRecordsPerSec} records/s. The machine host offered 10-minute faulty peer streams at ${replay.inputsOfferedPerSec} inputs/s and journaled ${(replay.journaledShare * 100).toFixed(2)}% of them`)
 
 const idle = await benchIdle(quick ? 20 : 120)
 say(`- idle 3-node cluster at shipped defaults over ${idle.windowS} s: journal growth ${idle.recordsPerDay} records/day, ${idle.bytesPerDay} bytes/day per node (max); RSS ${idle.rssMiB.join(', ')} MiB; CPU ${idle.cpuPercent.join(', ')} % of one core`)
