@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { JournalStore } from '../journal/store.js'
 import { CLI } from '../test/helpers/cluster.js'
 import { MachineHost } from '../src/runtime/machine-host.js'
-import { MACHINES } from '../machines/registry.js'
+import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../machines/registry.js'
 import { replayRecords } from '../journal/replay.js'
 import type { StoredRecord } from '../journal/records.js'
 import { peerStream } from '../test/helpers/peer-stream.js'
@@ -44,7 +44,7 @@ export async function benchReplay(streams: number, copies: number): Promise<Repl
   const big: StoredRecord[] = []
   for (let copy = 0; copy < copies; copy++) big.push(...renamed(records, copy, big.length + 1))
   const start = performance.now()
-  const result = await replayRecords(big, MACHINES)
+  const result = await replayRecords(big, MACHINES, REPLAYABLE_CODE_VERSIONS)
   const elapsedMs = performance.now() - start
   if (!result.ok) throw new Error('bench journal did not replay')
 

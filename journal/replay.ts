@@ -25,6 +25,8 @@ export interface ReplayResult {
   machines: number
   codeVersions: string[]
   difference?: Difference
+  /** Set when a `start` record names a decision-code version this build does not replay. */
+  unknownCodeVersion?: { seq: number; version: string }
 }
 
 interface Awaiting { seq: number; machine: string; input: unknown; produced: TransitionRecord | null }
@@ -37,14 +39,14 @@ class Replayer {
   private awaiting: Awaiting | null = null
   readonly result: ReplayResult = { ok: true, records: 0, inputs: 0, transitions: 0, machines: 0, codeVersions: [] }
 
-  constructor(private readonly registry: Readonly<Record<string, AnyStateMachine>>) {}
+  constructor(private readonly registry: Readonly<Record<string, AnyStateMachine>>, private readonly knownVersions: readonly string[]) {}
 
   /** Returns false once a difference is found. */
   feed({ seq, record }: StoredRecord): boolean {
     this.result.records++
     if (record.t === 'transition') return this.matchTransition(seq, record)
     if (!this.settle()) return false
-    if (record.t === 'start' && !this.result.codeVersions.includes(record.codeVersion)) this.result.codeVersions.push(record.codeVersion)
+    if (record.t === 'start') return this.start(seq, record)
     if (record.t === 'create') return this.create(seq, record)
     if (record.t === 'input') return this.input(seq, record)
     return true
@@ -54,6 +56,13 @@ class Replayer {
     this.settle()
     this.result.machines = this.snapshots.size
     return this.result
+  }
+
+  private start(seq: number, record: Extract<JournalRecord, { t: 'start' }>): boolean {
+    if (!this.result.codeVersions.includes(record.codeVersion)) this.result.codeVersions.push(record.codeVersion)
+    if (this.knownVersions.includes(record.codeVersion)) return true
+    this.result.unknownCodeVersion = { seq, version: record.codeVersion }
+    return this.differ({ seq, machine: '-', input: record, expected: null, got: null, message: `journal written by decision code ${record.codeVersion}; this build replays ${this.knownVersions.join(', ')}` })
   }
 
   private create(seq: number, record: Extract<JournalRecord, { t: 'create' }>): boolean {
@@ -101,8 +110,8 @@ class Replayer {
   }
 }
 
-export async function replayRecords(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, registry: Readonly<Record<string, AnyStateMachine>>): Promise<ReplayResult> {
-  const replayer = new Replayer(registry)
+export async function replayRecords(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, registry: Readonly<Record<string, AnyStateMachine>>, knownVersions: readonly string[]): Promise<ReplayResult> {
+  const replayer = new Replayer(registry, knownVersions)
   for await (const stored of records) if (!replayer.feed(stored)) break
   return replayer.finish()
 }

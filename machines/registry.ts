@@ -10,3 +10,6 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
 
 /** Bumped whenever a machine's decisions change; recorded in each journal's start record. */
 export const DECISION_CODE_VERSION = 'membership-1'
+
+/** Decision-code versions whose journals this build replays exactly. */
+export const REPLAYABLE_CODE_VERSIONS: readonly string[] = [DECISION_CODE_VERSION]

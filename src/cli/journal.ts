@@ -6,7 +6,7 @@ import { requestControl } from '../runtime/control.js'
 import { writeExportFile, openJournalSource } from '../../journal/export-file.js'
 import type { StoredRecord } from '../../journal/records.js'
 import { replayRecords, describeDifference } from '../../journal/replay.js'
-import { MACHINES, DECISION_CODE_VERSION } from '../../machines/registry.js'
+import { MACHINES, DECISION_CODE_VERSION, REPLAYABLE_CODE_VERSIONS } from '../../machines/registry.js'
 
 export async function journalExport(args: string[]): Promise<number> {
   const { values } = parseFlags('journal export', args, { config: { type: 'string', short: 'c' }, node: { type: 'string', short: 'n' }, out: { type: 'string', short: 'o' } })
@@ -30,7 +30,11 @@ export async function replay(args: string[]): Promise<number> {
   const path = requireString('replay', values, 'journal')
   const source = await openJournalSource(path)
   try {
-    const result = await replayRecords(source.records, MACHINES)
+    const result = await replayRecords(source.records, MACHINES, REPLAYABLE_CODE_VERSIONS)
+    const unknown = result.unknownCodeVersion
+    if (unknown !== undefined) {
+      throw new CarbError('CARB_ERR_JOURNAL_VERSION', `seq ${unknown.seq}: written by decision code ${unknown.version}; this build replays ${REPLAYABLE_CODE_VERSIONS.join(', ')}; use a carbonado release that knows it`, path)
+    }
     if (values.json === true) {
       process.stdout.write(`${JSON.stringify({ ...result, decisionCodeVersion: DECISION_CODE_VERSION })}\n`)
     } else if (result.ok) {

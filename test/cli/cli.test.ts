@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli, TestCluster } from '../helpers/cluster.js'
 import { CONFIG_REFERENCE } from '../../src/config/load.js'
+import { readExportFile, writeExportFile } from '../../journal/export-file.js'
 
 const oneLine = (s: string): boolean => s.trim().split('\n').length === 1
 
@@ -76,6 +77,19 @@ t.test('replay of something that is not a journal is a named error', async (t) =
   t.equal(r.code, 1)
   t.match(r.stderr, /CARB_ERR_JOURNAL_CORRUPT: .*junk/)
   t.ok(oneLine(r.stderr))
+})
+
+t.test('replay refuses a journal written by a decision-code version this build does not know', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const sample = await readExportFile(join(import.meta.dirname, '../journals/membership-1/a.journal'))
+  const records = sample.records.map((s) => (s.record.t === 'start' ? { ...s, record: { ...s.record, codeVersion: 'membership-0' } } : s))
+  await writeExportFile(join(dir, 'old.journal'), sample.header, records)
+  const r = runCli(['replay', '--journal', join(dir, 'old.journal')])
+  t.not(r.code, 0)
+  t.match(r.stderr, /CARB_ERR_JOURNAL_VERSION: .*old\.journal: seq \d+: written by decision code membership-0; this build replays membership-1/)
+  t.ok(oneLine(r.stderr))
+  t.equal(r.stdout, '', 'no verdict printed')
 })
 
 t.test('the README documents every configuration field and every command', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { initialTransition } from 'xstate'
 import { MachineHost, type Decision } from '../../src/runtime/machine-host.js'
-import { MACHINES } from '../../machines/registry.js'
+import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../../machines/registry.js'
 import { peerMachine } from '../../machines/membership.js'
 import { assessLiveness } from '../../machines/liveness.js'
 import { step, type TransitionRecord } from '../../machines/step.js'
@@ -74,7 +74,7 @@ function seedWithDeath(): number {
 t.test('the journal of a faulty run replays exactly', async (t) => {
   const { records, decisions } = hosted(peerStream(seedWithDeath(), 120_000))
   t.ok(decisions.length >= 2, `the stream has decisions to replay (${decisions.length})`)
-  const result = await replayRecords(records, MACHINES)
+  const result = await replayRecords(records, MACHINES, REPLAYABLE_CODE_VERSIONS)
   t.ok(result.ok, result.difference === undefined ? 'replayed' : describeDifference(result.difference))
   t.equal(result.transitions, decisions.length)
 })
@@ -85,7 +85,7 @@ t.test('replay catches a machine that decides differently', async (t) => {
   // recorded one, so the CHECK that declared the peer dead now decides nothing.
   const later = { ...timing, diskDeadAfterMs: timing.diskDeadAfterMs + 1000, peerDeadAfterMs: timing.peerDeadAfterMs + 1000 }
   const changed = peerMachine.provide({ guards: { isDead: ({ context, event }) => assessLiveness(context.evidence, later, event.at, context.startedAt).liveness === 'dead' } })
-  const result = await replayRecords(records, { ...MACHINES, peer: changed })
+  const result = await replayRecords(records, { ...MACHINES, peer: changed }, REPLAYABLE_CODE_VERSIONS)
   t.notOk(result.ok, 'divergence detected')
   t.match(describeDifference(result.difference!), /first difference at seq \d+, machine peer:b: machine decided differently\n  input: +\{"type":"CHECK"/)
   t.equal(result.difference?.got, null, 'the changed machine stays silent where the recorded one declared death')
@@ -94,8 +94,8 @@ t.test('replay catches a machine that decides differently', async (t) => {
 t.test('replay reports a transition the journal lacks, and an input for an unknown machine', async (t) => {
   const { records } = hosted(peerStream(7, 60_000))
   const withoutFirstTransition = records.filter((r, i) => i !== records.findIndex((x) => x.record.t === 'transition'))
-  const a = await replayRecords(withoutFirstTransition, MACHINES)
+  const a = await replayRecords(withoutFirstTransition, MACHINES, REPLAYABLE_CODE_VERSIONS)
   t.match(a.difference?.message, /does not record/)
-  const b = await replayRecords(records.filter((r) => r.record.t !== 'create'), MACHINES)
+  const b = await replayRecords(records.filter((r) => r.record.t !== 'create'), MACHINES, REPLAYABLE_CODE_VERSIONS)
   t.match(b.difference?.message, /never created/)
 })

@@ -1,0 +1,29 @@
+/**
+ * STYLE.md §7: old journals keep replaying. Every sample journal checked in under
+ * test/journals/<decision code version>/ (made by make-sample.ts from real processes) must
+ * reproduce, with this build, exactly the decisions its manifest recorded.
+ */
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { readExportFile } from '../../journal/export-file.js'
+import { replayRecords } from '../../journal/replay.js'
+import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../../machines/registry.js'
+
+interface Manifest { decisionCodeVersion: string; journals: Record<string, { records: number; inputs: number; transitions: number; machines: number }> }
+
+const versions = readdirSync(import.meta.dirname, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+
+t.ok(versions.length >= 1, `sample journals are checked in (${versions.join(', ')})`)
+for (const version of versions) {
+  const manifest = JSON.parse(readFileSync(join(import.meta.dirname, version, 'manifest.json'), 'utf8')) as Manifest
+  for (const [node, expected] of Object.entries(manifest.journals)) {
+    t.test(`${version}/${node}.journal replays as recorded`, async (t) => {
+      const { records } = await readExportFile(join(import.meta.dirname, version, `${node}.journal`))
+      const result = await replayRecords(records, MACHINES, REPLAYABLE_CODE_VERSIONS)
+      t.ok(result.ok, result.ok ? 'reproduced' : JSON.stringify(result.difference))
+      t.same({ records: result.records, inputs: result.inputs, transitions: result.transitions, machines: result.machines }, expected)
+      t.ok(result.transitions > 0, 'the sample holds decisions')
+    })
+  }
+}
