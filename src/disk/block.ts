@@ -3,7 +3,7 @@
  *
  *   offset  size  field
  *        0     4  magic 'CARB'
- *        4     2  layout version (u16 BE, = 1)
+ *        4     2  layout version (u16 BE, = 2)
  *        6     2  block kind (u16 BE: header 1, status 2, mailbox 3, lease 4, config 5, scratch 6)
  *        8    16  cluster uuid
  *       24     2  writer node id (u16 BE; 0 = written by `disk init`)
@@ -25,7 +25,8 @@ import type { BlockKind } from './layout.js'
 import { payloadProblem } from './payloads.js'
 
 export const MAGIC = Buffer.from('CARB', 'latin1')
-export const LAYOUT_VERSION = 1
+/** 2: per-node lease ballot blocks and per-node double-buffered configuration (layout.ts). */
+export const LAYOUT_VERSION = 2
 export const BLOCK_HEADER_BYTES = 40
 export const CRC_BYTES = 4
 export const CLUSTER_UUID_BYTES = 16

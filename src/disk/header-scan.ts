@@ -23,7 +23,7 @@ export interface FoundHeader {
 const BLOCK_SIZES = [512, 4096] as const
 const SCAN_CHUNK_BYTES = 1 << 20
 /** The farthest a shadow header can be: one largest copy of 4096-byte blocks. */
-export const SHADOW_SCAN_LIMIT_BYTES = (1 + 3 * MAX_NODES_LIMIT + MAX_SERVICES_LIMIT + CONFIG_BLOCKS_LIMIT) * 4096 + 4096
+export const SHADOW_SCAN_LIMIT_BYTES = copyBlocks({ blockSize: 4096, maxNodes: MAX_NODES_LIMIT, maxServices: MAX_SERVICES_LIMIT, configBlocks: CONFIG_BLOCKS_LIMIT }) * 4096 + 4096
 
 export function geometryOf(header: HeaderPayload): Geometry {
   return { blockSize: header.blockSize, maxNodes: header.maxNodes, maxServices: header.maxServices, configBlocks: header.configBlocks }

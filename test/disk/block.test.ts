@@ -1,6 +1,6 @@
 import t from 'tap'
 import { crc32 } from 'node:zlib'
-import { decodeBlock, encodeBlock, payloadCapacity, type EncodeInput } from '../../src/disk/block.js'
+import { decodeBlock, encodeBlock, payloadCapacity, LAYOUT_VERSION, type EncodeInput } from '../../src/disk/block.js'
 import type { NodeStatus } from '../../src/disk/payloads.js'
 
 const uuid = Buffer.from('00112233445566778899aabbccddeeff', 'hex')
@@ -39,8 +39,8 @@ for (const blockSize of [512, 4096]) {
     ['a flipped checksum byte', () => { const b = encodeBlock(input(blockSize)); b[blockSize - 1] = b[blockSize - 1]! ^ 0x80; return b }, 'CARB_ERR_DISK_BAD_CRC'],
     ['a flipped sequence byte', () => { const b = encodeBlock(input(blockSize)); b[39] = b[39]! ^ 0x01; return b }, 'CARB_ERR_DISK_BAD_CRC'],
     ['wrong magic', () => { const b = encodeBlock(input(blockSize)); b.write('XARB', 0, 'latin1'); return reseal(b) }, 'CARB_ERR_DISK_BAD_MAGIC'],
-    ['wrong version', () => { const b = encodeBlock(input(blockSize)); b.writeUInt16BE(2, 4); return reseal(b) }, 'CARB_ERR_DISK_BAD_VERSION'],
-    ['wrong version, checksum not resealed', () => { const b = encodeBlock(input(blockSize)); b.writeUInt16BE(2, 4); return b }, 'CARB_ERR_DISK_BAD_VERSION'],
+    ['wrong version', () => { const b = encodeBlock(input(blockSize)); b.writeUInt16BE(LAYOUT_VERSION + 1, 4); return reseal(b) }, 'CARB_ERR_DISK_BAD_VERSION'],
+    ['wrong version, checksum not resealed', () => { const b = encodeBlock(input(blockSize)); b.writeUInt16BE(LAYOUT_VERSION + 1, 4); return b }, 'CARB_ERR_DISK_BAD_VERSION'],
     ['foreign cluster uuid', () => encodeBlock(input(blockSize, { clusterUuid: otherUuid })), 'CARB_ERR_DISK_FOREIGN_CLUSTER'],
     ['wrong kind', () => encodeBlock(input(blockSize, { kind: 'mailbox' })), 'CARB_ERR_DISK_WRONG_KIND'],
     ['wrong index (misdirected write)', () => encodeBlock(input(blockSize, { index: 4 })), 'CARB_ERR_DISK_MISPLACED'],

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import { QuorumDisk } from '../../src/disk/quorum-disk.js'
 import { diskPrint, diskTest } from '../../src/disk/commands.js'
-import { blockOffset, requiredBytes } from '../../src/disk/layout.js'
+import { blockOffset, geometryWithDefaults, requiredBytes } from '../../src/disk/layout.js'
 
 function losetupProblem(): string | undefined {
   try {
@@ -80,7 +80,7 @@ if (problem !== undefined) {
 
   t.test('a device smaller than the geometry is refused, naming both sizes', async (t) => {
     const device = await loopDevice(t, 256 * 1024)
-    const needBytes = requiredBytes({ blockSize: 4096, maxNodes: 16, maxServices: 64, configBlocks: 64 })
+    const needBytes = requiredBytes(geometryWithDefaults())
     await t.rejects(QuorumDisk.init(device, { clusterName: 'web' }), { code: 'CARB_ERR_DISK_TOO_SMALL', message: new RegExp(`${256 * 1024} bytes.*${needBytes}`) })
   })
 }

@@ -54,9 +54,9 @@ t.test('init creates the file, open reads the header back', async (t) => {
 
 t.test('init extends a plain file to createSizeBytes, and defaults to 4096-byte blocks', async (t) => {
   const path = join(t.testdir(), 'quorum.disk')
-  const header = await QuorumDisk.init(path, { clusterName: 'web', createSizeBytes: 8 << 20 })
+  const header = await QuorumDisk.init(path, { clusterName: 'web', createSizeBytes: 16 << 20 })
   t.equal(header.blockSize, 4096)
-  t.equal((await fs.stat(path)).size, 8 << 20)
+  t.equal((await fs.stat(path)).size, 16 << 20)
 })
 
 t.test('init refuses an initialized disk unless forced', async (t) => {
