@@ -2,14 +2,18 @@
 import type { AnyStateMachine } from 'xstate'
 import { localNodeMachine } from './local-node.js'
 import { peerMachine } from './membership.js'
+import { serviceMachine } from './service.js'
 
 export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   peer: peerMachine,
   local: localNodeMachine,
+  service: serviceMachine,
 }
 
 /** Bumped whenever a machine's decisions change; recorded in each journal's start record. */
-export const DECISION_CODE_VERSION = 'membership-1'
+export const DECISION_CODE_VERSION = 'services-1'
 
-/** Decision-code versions whose journals this build replays exactly. */
-export const REPLAYABLE_CODE_VERSIONS: readonly string[] = [DECISION_CODE_VERSION]
+/**
+ * Decision-code versions whose journals this build replays exactly. membership-1 journals hold only peer and local machines, which services-1 left unchanged.
+ */
+export const REPLAYABLE_CODE_VERSIONS: readonly string[] = ['membership-1', DECISION_CODE_VERSION]
