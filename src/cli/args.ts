@@ -4,13 +4,13 @@ import { hostname } from 'node:os'
 import { CarbError } from '../errors.js'
 import { loadConfig, type ClusterConfig } from '../config/load.js'
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: false }>
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
 
-export function parseFlags<T extends FlagSpec>(command: string, args: string[], spec: T, positionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parseFlags<T extends FlagSpec>(command: string, args: string[], spec: T, positionals = 0): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options: spec, allowPositionals: positionals > 0, strict: true })
     if (parsed.positionals.length > positionals) throw new Error(`unexpected argument "${parsed.positionals[positionals]}"`)
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals }
+    return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals }
   } catch (error) {
     throw new CarbError('CARB_ERR_USAGE', `${command}: ${(error as Error).message.split('\n')[0]}; see \`carbonado ${command} --help\``)
   }

@@ -6,6 +6,7 @@ import { journalExport, replay } from './journal.js'
 import { demo } from './demo.js'
 import { CarbError } from '../errors.js'
 import { generateKeyFile } from '../net/key-file.js'
+import { configBackup, configRestore, serviceAdd, serviceDelete, serviceDisable, serviceEnable, serviceList, serviceModify, serviceRelocate, serviceRestart, serviceShow } from './service.js'
 
 export interface Command {
   name: string
@@ -31,6 +32,17 @@ export const COMMANDS: readonly Command[] = [
   { name: 'disk print', usage: '(-c FILE | --disk PATH) [--json]', summary: 'header and every node status block', kimberlite: 'diskutil -p', run: diskPrintCommand },
   { name: 'journal export', usage: '-c FILE [--node NAME] --out FILE', summary: "copy a running node's journal through its control socket", kimberlite: '(none)', run: journalExport },
   { name: 'replay', usage: '--journal DIR|FILE [--json]', summary: 'rerun the recorded inputs through fresh machines; exit 1 on the first difference', kimberlite: '(none)', run: replay },
+  { name: 'service add', usage: 'NAME -c FILE [--node NAME] --domain N1,N2,.. --resource YAML.. [--failback on|off] [--failback-stable-ms MS] [--policy restart-then-relocate|relocate|disable] [--max-restarts N] [--window-ms MS] [--disabled] | --from FILE', summary: 'define a service (resources start in the order given)', kimberlite: 'cluadmin -- service add', run: serviceAdd },
+  { name: 'service modify', usage: 'NAME -c FILE [--node NAME] [the flags of service add; --resource replaces the list] | --from FILE', summary: 'change a service definition (clears a standing relocation)', kimberlite: 'cluadmin -- service modify', run: serviceModify },
+  { name: 'service delete', usage: 'NAME -c FILE [--node NAME]', summary: 'remove a disabled service', kimberlite: 'cluadmin -- service delete', run: serviceDelete },
+  { name: 'service show', usage: 'NAME -c FILE [--node NAME] [--json]', summary: 'definition, lease holder and state on this node', kimberlite: 'cluadmin -- service show config', run: serviceShow },
+  { name: 'service list', usage: '-c FILE [--node NAME] [--json]', summary: 'every service, its owner and where placement wants it', kimberlite: 'cluadmin -- service show state', run: serviceList },
+  { name: 'service enable', usage: 'NAME -c FILE [--node NAME]', summary: 'let the cluster run the service', kimberlite: 'cluadmin -- service enable', run: serviceEnable },
+  { name: 'service disable', usage: 'NAME -c FILE [--node NAME]', summary: 'stop the service and keep it stopped', kimberlite: 'cluadmin -- service disable', run: serviceDisable },
+  { name: 'service relocate', usage: 'NAME -c FILE [--node NAME] [--to NODE]', summary: 'stop on the owner, start on NODE (default: the next node of its domain)', kimberlite: 'cluadmin -- service relocate', run: serviceRelocate },
+  { name: 'service restart', usage: 'NAME -c FILE [--node NAME]', summary: 'stop and start on its owner (not counted as a failure)', kimberlite: '(none)', run: serviceRestart },
+  { name: 'config backup', usage: 'FILE -c FILE [--node NAME]', summary: 'write the service configuration to a YAML file', kimberlite: 'cluadmin -- cluster backup', run: configBackup },
+  { name: 'config restore', usage: 'FILE -c FILE [--node NAME]', summary: 'make a backup the next configuration version', kimberlite: 'cluadmin -- cluster restore', run: configRestore },
   { name: 'key generate', usage: 'FILE', summary: 'create the cluster authentication key (0600)', kimberlite: '(none: Kimberlite heartbeats were not authenticated)', run: keyGenerate },
   { name: 'demo', usage: '[--nodes N] [--interval S] [--duration S] [--dir DIR] [--keep]', summary: 'a local cluster on loopback in a temp dir; kill a node and watch', kimberlite: '(none)', run: demo },
 ]
@@ -41,6 +53,8 @@ export const HELP = [
   'Usage: carbonado COMMAND [flags]     carbonado COMMAND --help',
   '',
   ...COMMANDS.map((c) => `  ${c.name.padEnd(15)} ${c.summary}`),
+  '',
+  'Service changes take --expect-version N: applied only if the configuration is still at version N.',
   '',
   'Exit codes: 0 ok; 1 failure (replay divergence, disk test failure, runtime error); 2 usage or configuration error.',
   '',

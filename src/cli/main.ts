@@ -33,7 +33,9 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(args)
 }
 
+/** A lost configuration race (CARB_ERR_CONFIG_VERSION) is not a bad input: re-read and retry, exit 1. */
 function exitCodeFor(error: CarbError): number {
+  if (error.code === 'CARB_ERR_CONFIG_VERSION') return 1
   return error.code === 'CARB_ERR_USAGE' || error.code.startsWith('CARB_ERR_CONFIG') ? 2 : 1
 }
 

@@ -14,6 +14,9 @@
  *   (a reader never writes another node's block). Besides, every writeStatus rewrites both
  *   copies, so a writer's next write repairs its own block in any case.
  * - Operations run one at a time (one O_DIRECT window; the daemon's cycle is serial anyway).
+ * - A lease register's maxNodes ballot blocks are contiguous, and `readLeaseRegister` reads
+ *   them like `readAllStatus` reads the status area: one read of the primary, one of the
+ *   shadow only if a primary block failed (paxos-register.ts builds Disk Paxos on it).
  */
 import { randomBytes } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
@@ -25,7 +28,7 @@ import { openBlockReader, type BlockReader } from './direct-io.js'
 import { initDisk, type InitOptions } from './disk-init.js'
 import { ioError, openDevice, readAt, writeFully } from './handle.js'
 import { findHeader, type FoundHeader } from './header-scan.js'
-import { blockIndex, blockOffset, requiredBytes, type BlockKind, type Copy, type Geometry } from './layout.js'
+import { blockIndex, blockOffset, leaseSlot, requiredBytes, type BlockKind, type Copy, type Geometry } from './layout.js'
 import { mergeCopies, type MergedRead } from './merge-copies.js'
 import type { HeaderPayload, NodeStatus } from './payloads.js'
 
@@ -40,6 +43,11 @@ export interface OpenOptions {
 
 export type StatusRead =
   | { nodeId: number; ok: true; seq: bigint; status: NodeStatus; source: 'primary' | 'shadow' }
+  | { nodeId: number; ok: false; error: CarbError; empty?: boolean }
+
+/** One node's ballot block of a lease register, as `readLeaseRegister` found it. */
+export type LeaseBlockRead =
+  | { nodeId: number; ok: true; seq: bigint; payload: unknown; source: 'primary' | 'shadow' }
   | { nodeId: number; ok: false; error: CarbError; empty?: boolean }
 
 export interface WriteResult { seq: bigint; primaryOk: boolean; shadowOk: boolean; errors: CarbError[] }
@@ -224,19 +232,40 @@ export class QuorumDisk {
     })
   }
 
-  private async readStatusArea(copy: Copy): Promise<DecodeResult[]> {
+  private readStatusArea(copy: Copy): Promise<DecodeResult[]> {
+    return this.readArea(copy, 'status', 1, 'status area')
+  }
+
+  /**
+   * The maxNodes ballot blocks of one lease register (slots leaseSlot(register, 1..maxNodes),
+   * contiguous), each checked to be written by its own node: one read of the primary, one of
+   * the shadow only if needed. Entry i is node i + 1's block.
+   */
+  readLeaseRegister(register: number): Promise<LeaseBlockRead[]> {
+    return this.serial(async () => {
+      const firstSlot = leaseSlot(this.geometry, register, 1)
+      const area = `lease register ${register}`
+      const primary = await this.readArea(0, 'lease', firstSlot, area)
+      const shadow = primary.some((r) => !r.ok) ? await this.readArea(1, 'lease', firstSlot, area) : primary
+      return primary.map((p, i) => leaseBlockRead(i + 1, mergeCopies(p, shadow[i] ?? p, `${this.path}: ${area}, ballot block of node ${i + 1}`)))
+    })
+  }
+
+  /** maxNodes consecutive blocks of `kind` from `firstSlot` in one read; block i must be written by node i + 1. */
+  private async readArea(copy: Copy, kind: BlockKind, firstSlot: number, name: string): Promise<DecodeResult[]> {
     const { blockSize, maxNodes } = this.geometry
     let area: Buffer | undefined
     let failure: CarbError | undefined
     try {
-      area = await this.reader.read(blockOffset(this.geometry, copy, 'status', 1), maxNodes * blockSize)
+      area = await this.reader.read(blockOffset(this.geometry, copy, kind, firstSlot), maxNodes * blockSize)
     } catch (error) {
-      failure = ioError(error, `${this.path}: status area (${COPY_NAMES[copy]})`)
+      failure = ioError(error, `${this.path}: ${name} (${COPY_NAMES[copy]})`)
     }
     const results: DecodeResult[] = []
     for (let nodeId = 1; nodeId <= maxNodes; nodeId++) {
+      const slot = firstSlot + nodeId - 1
       if (area === undefined) results.push({ ok: false, error: failure ?? new CarbError('CARB_ERR_DISK_IO', 'no data', this.path) })
-      else results.push(this.decode(area.subarray((nodeId - 1) * blockSize, nodeId * blockSize), 'status', nodeId, copy, nodeId))
+      else results.push(this.decode(area.subarray((nodeId - 1) * blockSize, nodeId * blockSize), kind, slot, copy, nodeId))
     }
     return results
   }
@@ -275,6 +304,11 @@ export class QuorumDisk {
 function statusRead(nodeId: number, merged: MergedRead): StatusRead {
   if (!merged.ok) return { nodeId, ok: false, error: merged.error, ...(merged.empty === true ? { empty: true } : {}) }
   return { nodeId, ok: true, seq: merged.block.seq, status: merged.block.payload as NodeStatus, source: merged.source }
+}
+
+function leaseBlockRead(nodeId: number, merged: MergedRead): LeaseBlockRead {
+  if (!merged.ok) return { nodeId, ok: false, error: merged.error, ...(merged.empty === true ? { empty: true } : {}) }
+  return { nodeId, ok: true, seq: merged.block.seq, payload: merged.block.payload, source: merged.source }
 }
 
 export type { BlockFields, MergedRead }

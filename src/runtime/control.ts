@@ -9,10 +9,11 @@ import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { CarbError } from '../errors.js'
 
-/** A request line longer than this is refused. */
-export const REQUEST_BYTES_MAX = 4096
+/** A request line longer than this is refused (a configuration change carries the whole document). */
+export const REQUEST_BYTES_MAX = 1 << 20
 
-export type ControlHandler = (request: { cmd: string }, send: (value: unknown) => void) => Promise<void>
+export type ControlRequest = { cmd: string; [field: string]: unknown }
+export type ControlHandler = (request: ControlRequest, send: (value: unknown) => void) => Promise<void>
 
 export async function listenControl(path: string, handler: ControlHandler): Promise<Server> {
   await mkdir(dirname(path), { recursive: true })
@@ -47,11 +48,12 @@ function serve(socket: Socket, handler: ControlHandler): void {
     const newline = buffered.indexOf('\n')
     if (newline < 0) return
     socket.removeAllListeners('data')
-    let request: { cmd: string }
+    let request: ControlRequest
     try {
-      request = JSON.parse(buffered.slice(0, newline)) as { cmd: string }
+      request = JSON.parse(buffered.slice(0, newline)) as ControlRequest
+      if (typeof request !== 'object' || request === null || typeof request.cmd !== 'string') throw new Error('no cmd')
     } catch {
-      socket.end(`${JSON.stringify({ error: 'request is not JSON' })}\n`)
+      socket.end(`${JSON.stringify({ error: 'request is not a JSON object with a "cmd"' })}\n`)
       return
     }
     const send = (value: unknown): void => { socket.write(`${JSON.stringify(value)}\n`) }
@@ -60,23 +62,32 @@ function serve(socket: Socket, handler: ControlHandler): void {
 }
 
 /** Sends one request and yields every answer line, parsed. */
-export async function* requestControl(path: string, cmd: string, timeoutMs = 5000): AsyncGenerator<Record<string, unknown>> {
+export async function* requestControl(path: string, request: string | ControlRequest, timeoutMs = 5000): AsyncGenerator<Record<string, unknown>> {
   const socket = createConnection(path)
   socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)))
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', (error: NodeJS.ErrnoException) => reject(new CarbError('CARB_ERR_CONTROL_CONNECT', `cannot connect (${error.code ?? error.message}); is \`carbonado node run\` running for this node?`, path)))
   })
-  socket.write(`${JSON.stringify({ cmd })}\n`)
+  socket.write(`${JSON.stringify(typeof request === 'string' ? { cmd: request } : request)}\n`)
   try {
     for await (const line of createInterface({ input: socket, crlfDelay: Infinity })) {
       if (line.trim() === '') continue
       let value: Record<string, unknown>
       try { value = JSON.parse(line) as Record<string, unknown> } catch { throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', 'answer line is not JSON', path) }
-      if (typeof value.error === 'string') throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', value.error, path)
+      if (typeof value.error === 'string') throw answerError(value, path)
       yield value
     }
   } finally {
     socket.destroy()
   }
+}
+
+/** A refusal from the node: its own named error when it sent one (`CODE: message`), else a protocol error. */
+function answerError(value: Record<string, unknown>, path: string): CarbError {
+  const text = String(value.error)
+  if (typeof value.code === 'string' && value.code.startsWith('CARB_ERR_') && text.startsWith(`${value.code}: `)) {
+    return new CarbError(value.code as CarbError['code'], text.slice(value.code.length + 2))
+  }
+  return new CarbError('CARB_ERR_CONTROL_PROTOCOL', text, path)
 }

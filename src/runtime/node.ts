@@ -24,6 +24,8 @@ import { listenControl } from './control.js'
 import type { Logger } from './log.js'
 import { describeDecision, statusView, type StatusView } from './status-view.js'
 import { DropLog } from './drop-log.js'
+import { ServiceShell, type MemberState } from './service-shell.js'
+import { proposeConfig } from '../config/config-store.js'
 
 export interface NodeOptions {
   config: ClusterConfig
@@ -43,8 +45,14 @@ export class NodeRuntime {
   private subscriptions: Subscription[] = []
   private diskBusy = false
   private stopping = false
+  /** Stopping, but services are still being stopped: disk cycles and heartbeats go on. */
+  private leaving = false
+  private get halted(): boolean { return this.stopping && !this.leaving }
   private control: Server | undefined
   private readonly host: MachineHost
+  private readonly services: ServiceShell
+  /** When each node was last seen coming up (monotonic ms), for failback's stability wait. */
+  private readonly upSince = new Map<string, number>()
   private flushing: Promise<void> = Promise.resolve()
 
   private constructor(
@@ -57,6 +65,10 @@ export class NodeRuntime {
     this.self = findNode(options.config, options.nodeName)
     this.peers = options.config.nodes.filter((n) => n.name !== options.nodeName)
     this.host = new MachineHost(journal, (d) => this.decisions.push(d))
+    this.services = new ServiceShell({
+      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
+      commit: () => this.commit(), members: () => this.members(), incarnation: () => this.incarnation,
+    })
   }
 
   static async start(options: NodeOptions): Promise<NodeRuntime> {
@@ -127,7 +139,19 @@ export class NodeRuntime {
       const input: PeerInput = { peer: peer.name, nodeId: peer.id, startedAt: now, channels: Math.max(this.self.heartbeat.length, peer.heartbeat.length), timing }
       this.host.create(this.peerId(peer.name), 'peer', input, now)
     }
+    this.upSince.clear()
+    this.services.recreate()
     this.commit()
+  }
+
+  /** This node's membership view, as placement reads it. */
+  private members(): { name: string; nodeId: number; state: MemberState; upSinceMs: number | null }[] {
+    const local = this.localState()
+    const selfState: MemberState = local === 'member' ? 'self-member' : local === 'out' ? 'self-out' : local === 'left' ? 'left' : 'self-joining'
+    return [
+      { name: this.self.name, nodeId: this.self.id, state: selfState, upSinceMs: this.upSince.get(this.self.name) ?? null },
+      ...this.peers.map((p) => ({ name: p.name, nodeId: p.id, state: String(this.host.view(this.peerId(p.name))?.value ?? 'unknown') as MemberState, upSinceMs: this.upSince.get(p.name) ?? null })),
+    ]
   }
 
   localState(): string {
@@ -139,12 +163,13 @@ export class NodeRuntime {
     const at = this.clock.monotonicMs()
     this.host.deliver(this.localId, { type: 'CHECK', at })
     if (this.localState() === 'member') for (const peer of this.peers) this.host.deliver(this.peerId(peer.name), { type: 'CHECK', at })
+    if (!this.halted) this.services.check(at)
     this.commit()
   }
 
   private onHeartbeat(p: { at: number; channel: number; senderId: number; incarnation: number; seq: number; state: string }): void {
     const peer = this.peers.find((n) => n.id === p.senderId)
-    if (peer === undefined || this.stopping) return
+    if (peer === undefined || this.halted) return
     const state = p.state as 'joining' | 'up' | 'leaving' | 'out'
     this.host.deliver(this.peerId(peer.name), { type: 'HEARTBEAT', at: p.at, channel: p.channel, incarnation: p.incarnation, seq: p.seq, state }, `hb:${p.channel}`)
     this.commit()
@@ -152,18 +177,19 @@ export class NodeRuntime {
 
   private async sendHeartbeat(): Promise<void> {
     this.checkAll()
-    if (this.stopping) return
+    if (this.halted) return
     await this.heartbeats.send({ incarnation: this.incarnation, state: reportedState(this.localState()) as 'joining' | 'up' | 'leaving' | 'out' })
   }
 
   /** Read every peer's status, then write ours. Skipped while the previous cycle still waits on the disk. */
   private async diskCycle(): Promise<void> {
-    if (this.diskBusy || this.stopping) return
+    if (this.diskBusy || this.halted) return
     this.diskBusy = true
     try {
       this.checkAll()
       await this.readPeers()
       await this.writeOwnStatus()
+      if (!this.halted) await this.services.cycle()
     } finally {
       this.diskBusy = false
     }
@@ -174,7 +200,7 @@ export class NodeRuntime {
     const at = this.clock.monotonicMs()
     for (const peer of this.peers) {
       const read = reads.find((r) => r.nodeId === peer.id)
-      if (read === undefined || this.stopping) continue
+      if (read === undefined || this.halted) continue
       if (read.ok) {
         this.host.deliver(this.peerId(peer.name), { type: 'DISK_STATUS', at, seq: Number(read.seq), incarnation: read.status.incarnation, state: read.status.state }, 'disk')
       } else if (read.empty !== true) {
@@ -211,12 +237,21 @@ export class NodeRuntime {
 
   private effect(d: Decision): void {
     this.options.log.log('info', describeDecision(d), { machine: d.machine, from: d.transition.from, to: d.transition.to, event: d.transition.event, effects: d.transition.effects })
+    if (d.machine.startsWith('service:')) { this.services.effect(d); return }
     for (const e of d.transition.effects as MembershipEffect[]) {
-      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) {
-        this.options.log.log('warn', `self-fenced as incarnation ${e.incarnation}; rejoining as incarnation ${this.incarnation + 1}`)
-        this.newIncarnation(this.incarnation + 1)
-      }
+      if (e.type === 'effect.peerUp') this.upSince.set(e.peer, d.atMs)
+      if (e.type === 'effect.joined') this.upSince.set(this.self.name, d.atMs)
+      if (e.type === 'effect.peerDead' || e.type === 'effect.peerLeft' || e.type === 'effect.peerSuspect') this.upSince.delete(e.peer)
+      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) void this.selfFenced(e.incarnation)
     }
+  }
+
+  /** Stop every service resource first, then start over as the next incarnation. */
+  private async selfFenced(incarnation: number): Promise<void> {
+    await this.services.stopEverything(`self-fenced as incarnation ${incarnation}`)
+    if (this.stopping || incarnation !== this.incarnation) return
+    this.options.log.log('warn', `self-fenced as incarnation ${incarnation}; rejoining as incarnation ${incarnation + 1}`)
+    this.newIncarnation(incarnation + 1)
   }
 
   status(): StatusView {
@@ -228,8 +263,10 @@ export class NodeRuntime {
     })
   }
 
-  private async onControl(request: { cmd: string }, send: (value: unknown) => void): Promise<void> {
+  private async onControl(request: { cmd: string; [field: string]: unknown }, send: (value: unknown) => void): Promise<void> {
     if (request.cmd === 'status') { send(this.status()); return }
+    if (request.cmd === 'services') { send({ version: this.services.version, doc: this.services.configDoc, services: this.services.status() }); return }
+    if (request.cmd === 'config-propose') { await this.proposeConfig(request, send); return }
     if (request.cmd === 'export') {
       await this.flushing
       let count = 0
@@ -237,18 +274,41 @@ export class NodeRuntime {
       send({ end: true, count, node: this.self.name })
       return
     }
-    send({ error: `unknown command "${request.cmd}" (status, export)` })
+    send({ error: `unknown command "${request.cmd}" (status, export, services, config-propose)` })
   }
 
-  /** Clean stop: leave (so peers need not wait for a timeout), write "down", flush, close. */
+  /** An administrator's change: propose it as the next configuration version (config-store.ts). */
+  private async proposeConfig(request: { [field: string]: unknown }, send: (value: unknown) => void): Promise<void> {
+    try {
+      const names = this.options.config.nodes.map((n) => n.name)
+      const doc = await proposeConfig(this.disk, this.self.id, Number(request.expectVersion), request.doc as never, names)
+      this.options.log.log('info', `configuration version ${doc.version} written by ${String(request.who ?? 'an administrator')}`)
+      send({ ok: true, version: doc.version })
+      void this.services.cycle()
+    } catch (error) {
+      send({ error: isCarbError(error) ? error.oneLine() : String(error), code: isCarbError(error) ? error.code : undefined })
+    }
+  }
+
+  /**
+   * Clean stop: stop this node's services and release their leases (the disk and heartbeats
+   * keep running meanwhile, so peers see a live node), then leave (so peers need not wait for
+   * a timeout), write "down", flush, close.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return
+    this.stopping = true
+    this.leaving = true
+    this.services.shutdown(this.clock.monotonicMs())
+    const deadline = this.clock.monotonicMs() + this.services.stopBudgetMs()
+    while (!this.services.quiet() && this.clock.monotonicMs() < deadline) await new Promise((r) => setTimeout(r, 50))
+    if (!this.services.quiet()) this.options.log.log('error', 'services did not stop in time; leaving anyway (their leases stay held until this node is counted gone)')
+    this.leaving = false
     for (const t of this.timers) clearInterval(t)
     const at = this.clock.monotonicMs()
     this.host.flushAll()
     if (this.localState() === 'member' || this.localState() === 'joining') this.host.deliver(this.localId, { type: 'SHUTDOWN', at })
     this.commit()
-    this.stopping = true
     while (this.diskBusy) await new Promise((r) => setTimeout(r, 10))
     await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
     await this.flushing

@@ -87,7 +87,7 @@ t.test('replay refuses a journal written by a decision-code version this build d
   await writeExportFile(join(dir, 'old.journal'), sample.header, records)
   const r = runCli(['replay', '--journal', join(dir, 'old.journal')])
   t.not(r.code, 0)
-  t.match(r.stderr, /CARB_ERR_JOURNAL_VERSION: .*old\.journal: seq \d+: written by decision code membership-0; this build replays membership-1/)
+  t.match(r.stderr, /CARB_ERR_JOURNAL_VERSION: .*old\.journal: seq \d+: written by decision code membership-0; this build replays membership-1, services-1/)
   t.ok(oneLine(r.stderr))
   t.equal(r.stdout, '', 'no verdict printed')
 })

@@ -174,8 +174,9 @@ t.test('generic blocks and the scratch test', async (t) => {
   const path = await freshDisk(t.testdir())
   const disk = await QuorumDisk.open(path)
   t.teardown(() => disk.close())
-  t.match(await disk.writeBlock('lease', 3, 2, { service: 'web', owner: 2 }), { seq: 1n, primaryOk: true, shadowOk: true })
-  t.match(await disk.readBlock('lease', 3), { ok: true, source: 'primary', block: { writer: 2, seq: 1n, payload: { service: 'web', owner: 2 } } })
+  const ballot = { v: 1, committed: null, instance: 1, mbal: 65536 + 2, bal: 0, inp: null }
+  t.match(await disk.writeBlock('lease', 3, 2, ballot), { seq: 1n, primaryOk: true, shadowOk: true })
+  t.match(await disk.readBlock('lease', 3), { ok: true, source: 'primary', block: { writer: 2, seq: 1n, payload: ballot } })
   t.match(await disk.readBlock('lease', 3, { writer: 1 }), { ok: false, error: { code: 'CARB_ERR_DISK_WRONG_WRITER' } })
   t.match(await disk.readBlock('mailbox', 1), { ok: false, empty: true })
   await t.rejects(disk.writeBlock('header', 0, 0, {}), { code: 'CARB_ERR_USAGE' })

@@ -1,0 +1,338 @@
+/**
+ * The services' shell (DESIGN.md "machines decide, the shell acts"): each disk cycle it reads
+ * the configuration version and the leases of the configured services, computes where each
+ * service should run (machines/placement.ts) and tells this node's service machines; it
+ * carries out what they ask (acquire or release a lease, call a resource agent) and brings
+ * the results back as inputs. Every input goes through the MachineHost, so it is journaled.
+ *
+ * Exclusive ownership: a machine starts resources only after LEASE_ACQUIRED, and a lease is
+ * taken from another node only when membership proves that node gone (`mayTakeFrom`): its
+ * peer machine is dead (silent on the disk past diskDeadAfterMs, which the timing relations
+ * put beyond its self-fence deadline), it left cleanly, or it reported itself out.
+ */
+import type { Clock } from '../clock.js'
+import type { ClusterConfig, NodeConfig } from '../config/load.js'
+import { proposeConfig, readConfig } from '../config/config-store.js'
+import type { ServiceDef, ServicesDoc } from '../config/services.js'
+import { EMPTY_SERVICES } from '../config/services.js'
+import { isCarbError } from '../errors.js'
+import type { QuorumDisk } from '../disk/quorum-disk.js'
+import { acquireLease, readLease, releaseLease, type LeaseView } from '../disk/lease.js'
+import { runAgent } from '../agents/run.js'
+import { placement, type PlacementInput } from '../../machines/placement.js'
+import type { ServiceEffect, ServiceInput } from '../../machines/service-events.js'
+import type { Decision, MachineHost } from './machine-host.js'
+import type { Logger } from './log.js'
+
+/** States of a service machine in which this node may hold the service's lease. */
+const HOLDING_STATES = ['acquiring', 'starting', 'running', 'recovering', 'stopping', 'releasing', 'failed']
+/** Agent output kept in the journal with each result; the log gets every line. */
+export const AGENT_OUTPUT_JOURNAL_MAX = 2048
+/** Configuration version races lost before giving up on disabling a service. */
+const DISABLE_ATTEMPTS_MAX = 5
+
+export type MemberState = PlacementInput['nodes'][number]['state']
+
+export interface ServiceShellDeps {
+  config: ClusterConfig
+  self: NodeConfig
+  disk: QuorumDisk
+  host: MachineHost
+  clock: Clock
+  log: Logger
+  /** Journal what was delivered, then carry out the decisions (NodeRuntime.commit). */
+  commit: () => void
+  /** This node's membership view: state of every node (self included) and since when it is up. */
+  members: () => { name: string; nodeId: number; state: MemberState; upSinceMs: number | null }[]
+  incarnation: () => number
+}
+
+export interface ServiceStatus {
+  name: string
+  index: number
+  enabled: boolean
+  holder: string | null
+  leaseInstance: number
+  localState: string
+  placement: string
+}
+
+export class ServiceShell {
+  private doc: ServicesDoc = EMPTY_SERVICES
+  private readonly leases = new Map<string, LeaseView>()
+  private readonly verdicts = new Map<string, string>()
+  /** Deleted services whose machines may still be stopping: their definitions are kept until then. */
+  private readonly retired = new Map<string, ServiceDef>()
+  private configError: string | null = null
+  private busy = false
+
+  constructor(private readonly deps: ServiceShellDeps) {}
+
+  get version(): number { return this.doc.version }
+  get services(): readonly ServiceDef[] { return this.doc.services }
+
+  private machineId(name: string): string { return `service:${name}#${this.deps.incarnation()}` }
+
+  private nodeName(nodeId: number): string | null {
+    if (nodeId === 0) return null
+    return this.deps.config.nodes.find((n) => n.id === nodeId)?.name ?? `node-${nodeId}`
+  }
+
+  private nodeNames(): string[] { return this.deps.config.nodes.map((n) => n.name) }
+
+  /** One cycle: configuration, leases, placement. Skipped while the previous one still runs. */
+  async cycle(): Promise<void> {
+    if (this.busy) return
+    this.busy = true
+    try {
+      await this.refreshConfig()
+      await this.refreshLeases()
+      this.place()
+    } finally {
+      this.busy = false
+    }
+  }
+
+  private async refreshConfig(): Promise<void> {
+    try {
+      const { doc } = await readConfig(this.deps.disk, this.nodeNames())
+      this.configError = null
+      if (doc.version === this.doc.version && this.hasMachines(doc)) return
+      this.apply(doc)
+    } catch (error) {
+      const line = isCarbError(error) ? error.oneLine() : String(error)
+      if (line !== this.configError) this.deps.log.log('warn', `configuration unreadable, keeping version ${this.doc.version}: ${line}`)
+      this.configError = line
+    }
+  }
+
+  private hasMachines(doc: ServicesDoc): boolean {
+    return doc.services.every((s) => this.deps.host.has(this.machineId(s.name)))
+  }
+
+  /** A new configuration version: create machines for new services, reconfigure the others. */
+  private apply(doc: ServicesDoc): void {
+    const at = this.deps.clock.monotonicMs()
+    const previous = this.doc
+    this.doc = doc
+    for (const service of doc.services) {
+      const id = this.machineId(service.name)
+      const before = previous.services.find((s) => s.name === service.name)
+      if (!this.deps.host.has(id)) {
+        this.deps.host.create(id, 'service', this.machineInput(service, at), at)
+        continue
+      }
+      this.deps.host.deliver(id, { type: 'CONFIGURE', at, ...this.definition(service) })
+      if (before !== undefined && before.restartGeneration !== service.restartGeneration) this.deps.host.deliver(id, { type: 'RESTART', at })
+    }
+    for (const gone of previous.services.filter((s) => !doc.services.some((d) => d.name === s.name))) {
+      const id = this.machineId(gone.name)
+      this.retired.set(gone.name, gone)
+      if (this.deps.host.has(id)) this.deps.host.deliver(id, { type: 'DISABLE', at })
+    }
+    this.deps.log.log('info', `configuration version ${doc.version}: ${doc.services.map((s) => s.name).join(', ') || 'no services'}`)
+    this.deps.commit()
+  }
+
+  private definition(service: ServiceDef): Pick<ServiceInput, 'resources' | 'recovery' | 'enabled'> {
+    return { resources: service.resources.map((r) => ({ name: r.name, monitorIntervalMs: r.monitorIntervalMs })), recovery: service.recovery, enabled: service.enabled }
+  }
+
+  private machineInput(service: ServiceDef, at: number): ServiceInput {
+    return { service: service.name, node: this.deps.self.name, nodeId: this.deps.self.id, incarnation: this.deps.incarnation(), startedAt: at, ...this.definition(service) }
+  }
+
+  /** Machines of a new incarnation of this node (the old generation was removed with it). */
+  recreate(): void {
+    const at = this.deps.clock.monotonicMs()
+    for (const service of this.doc.services) this.deps.host.create(this.machineId(service.name), 'service', this.machineInput(service, at), at)
+  }
+
+  private async refreshLeases(): Promise<void> {
+    for (const service of this.doc.services) {
+      try {
+        this.leases.set(service.name, await readLease(this.deps.disk, service.index))
+      } catch (error) {
+        this.deps.log.log('warn', `lease of ${service.name} unreadable: ${isCarbError(error) ? error.oneLine() : String(error)}`)
+      }
+    }
+  }
+
+  private place(): void {
+    const at = this.deps.clock.monotonicMs()
+    const members = this.deps.members()
+    for (const service of this.doc.services) {
+      const id = this.machineId(service.name)
+      const lease = this.leases.get(service.name)
+      if (!this.deps.host.has(id) || lease === undefined) continue
+      const holder = this.nodeName(lease.holder)
+      const verdict = placement({
+        service: { name: service.name, enabled: service.enabled, domain: service.domain, failback: service.failback, relocateTo: service.relocateTo },
+        nodes: members.map((m) => ({ name: m.name, state: m.state, upSinceMs: m.upSinceMs })),
+        lease: { holder, failedOn: lease.failedOn.map((n) => this.nodeName(n) ?? String(n)) },
+        self: this.deps.self.name, now: at, failbackStableMs: service.failbackStableMs,
+      })
+      this.verdicts.set(service.name, verdict.reason)
+      const state = String(this.deps.host.view(id)?.value ?? '')
+      if (holder !== null && holder !== this.deps.self.name && HOLDING_STATES.includes(state) && state !== 'acquiring' && state !== 'releasing' && lease.instance > 0) {
+        this.deps.host.deliver(id, { type: 'LEASE_LOST', at, holder, reason: `lease instance ${lease.instance} is held by ${holder}` })
+        continue
+      }
+      // Ask to own only what can be taken now: a live holder must first release (failback, relocation).
+      const mine = verdict.owner === this.deps.self.name && (holder === null || holder === this.deps.self.name || this.mayTakeFrom(lease) === null)
+      const owner = verdict.owner === this.deps.self.name && !mine ? null : verdict.owner
+      this.deps.host.deliver(id, { type: 'PLACE', at, owner, reason: mine || owner !== null ? verdict.reason : `${verdict.reason}; waiting for ${holder ?? 'nobody'} to release` })
+    }
+    this.deps.commit()
+  }
+
+  /** Null when the lease may be taken from its holder: the holder is this node, or proven gone. */
+  private mayTakeFrom(lease: LeaseView): string | null {
+    if (lease.holder === 0 || lease.holder === this.deps.self.id) return null
+    const member = this.deps.members().find((m) => m.nodeId === lease.holder)
+    if (member === undefined) return `holder node ${lease.holder} is not in the cluster file`
+    if (member.state === 'dead' || member.state === 'left' || member.state === 'out') return null
+    return `holder ${member.name} is ${member.state}, not proven gone`
+  }
+
+  /** Tick: lets running services ask for their due monitors. */
+  check(at: number): void {
+    for (const service of this.doc.services) {
+      const id = this.machineId(service.name)
+      if (this.deps.host.has(id)) this.deps.host.deliver(id, { type: 'CHECK', at })
+    }
+  }
+
+  /** Carry out what a service machine asked (after the journal batch that decided it is durable). */
+  effect(d: Decision): void {
+    for (const e of d.transition.effects as ServiceEffect[]) {
+      if (e.type === 'effect.acquireLease') void this.acquire(d.machine, e.service)
+      else if (e.type === 'effect.releaseLease') void this.release(d.machine, e.service, e.failedHere)
+      else if (e.type === 'effect.agent') void this.agent(d.machine, e.service, e.op, e.resource, e.call)
+      else if (e.type === 'effect.disableService') void this.disableService(e.service, e.reason)
+      else if (e.type === 'effect.escalate') this.deps.log.log('error', `service ${e.service}: ${e.reason}; this node must be fenced (fencing is not built yet: the service stays failed here and keeps its lease)`)
+    }
+  }
+
+  private deliver(id: string, event: { type: string; [field: string]: unknown }): void {
+    if (!this.deps.host.has(id)) return
+    this.deps.host.deliver(id, { ...event, at: this.deps.clock.monotonicMs() })
+    this.deps.commit()
+  }
+
+  private service(name: string): ServiceDef | undefined {
+    return this.doc.services.find((s) => s.name === name) ?? this.retired.get(name)
+  }
+
+  private async acquire(id: string, name: string): Promise<void> {
+    const service = this.service(name)
+    if (service === undefined) { this.deliver(id, { type: 'LEASE_REFUSED', holder: null, reason: 'the service is no longer configured' }); return }
+    try {
+      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, (current) => this.mayTakeFrom(current))
+      if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance })
+      else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
+    } catch (error) {
+      this.deliver(id, { type: 'LEASE_REFUSED', holder: null, reason: isCarbError(error) ? error.oneLine() : String(error) })
+    }
+  }
+
+  private async release(id: string, name: string, failedHere: boolean): Promise<void> {
+    const service = this.service(name)
+    if (service === undefined) { this.deliver(id, { type: 'LEASE_RELEASE_FAILED', reason: 'unknown service' }); return }
+    try {
+      const result = await releaseLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, { failedHere })
+      if (result.released) this.deliver(id, { type: 'LEASE_RELEASED', lver: result.instance })
+      else this.deliver(id, { type: 'LEASE_RELEASE_FAILED', reason: result.reason })
+    } catch (error) {
+      this.deliver(id, { type: 'LEASE_RELEASE_FAILED', reason: isCarbError(error) ? error.oneLine() : String(error) })
+    }
+  }
+
+  private async agent(id: string, name: string, op: 'start' | 'stop' | 'monitor', index: number, call: number): Promise<void> {
+    const resource = this.service(name)?.resources[index]
+    if (resource === undefined) { this.deliver(id, { type: 'AGENT_DONE', call, op, resource: index, outcome: 'misconfigured', detail: 'resource no longer configured', output: '' }); return }
+    const timeoutMs = op === 'start' ? resource.startTimeoutMs : op === 'stop' ? resource.stopTimeoutMs : resource.monitorTimeoutMs
+    const result = await runAgent(resource, op, { timeoutMs, env: this.agentEnv(name, resource.name), onOutput: (line) => this.deps.log.log('info', `${name}/${resource.name} ${op}: ${line}`) })
+    if (op !== 'monitor' || result.outcome !== 'ok') this.deps.log.log(result.outcome === 'ok' ? 'info' : 'warn', `${name}/${resource.name} ${op}: ${result.outcome} (${result.detail})`)
+    this.deliver(id, { type: 'AGENT_DONE', call, op, resource: index, outcome: result.outcome, detail: result.detail, output: result.output.slice(-AGENT_OUTPUT_JOURNAL_MAX) })
+  }
+
+  /**
+   * The `disable` recovery policy: the service is disabled cluster-wide (a new configuration
+   * version), so placement does not simply move it elsewhere. Retried on a version race.
+   */
+  private async disableService(name: string, reason: string): Promise<void> {
+    const names = this.nodeNames()
+    for (let attempt = 0; attempt < DISABLE_ATTEMPTS_MAX; attempt++) {
+      try {
+        const { doc } = await readConfig(this.deps.disk, names)
+        const service = doc.services.find((s) => s.name === name)
+        if (service === undefined || !service.enabled) return
+        const next = { ...doc, services: doc.services.map((s) => (s.name === name ? { ...s, enabled: false } : s)) }
+        const written = await proposeConfig(this.deps.disk, this.deps.self.id, doc.version, next, names)
+        this.deps.log.log('warn', `service ${name} disabled by its recovery policy (configuration version ${written.version}): ${reason}`)
+        return
+      } catch (error) {
+        if (!isCarbError(error) || error.code !== 'CARB_ERR_CONFIG_VERSION') {
+          this.deps.log.log('error', `service ${name}: could not disable it (${isCarbError(error) ? error.oneLine() : String(error)})`)
+          return
+        }
+      }
+    }
+  }
+
+  /** What every agent is told about where it runs (scripts shared by all nodes may need the node's name). */
+  private agentEnv(service: string, resource: string): Record<string, string> {
+    return { CARBONADO_NODE: this.deps.self.name, CARBONADO_SERVICE: service, CARBONADO_RESOURCE: resource, CARBONADO_CLUSTER: this.deps.config.cluster }
+  }
+
+  /** Every service machine asked to stop (clean node stop). */
+  shutdown(at: number): void {
+    for (const service of this.doc.services) {
+      const id = this.machineId(service.name)
+      if (this.deps.host.has(id)) this.deps.host.deliver(id, { type: 'SHUTDOWN', at })
+    }
+    this.deps.commit()
+  }
+
+  /**
+   * This node fenced itself: stop every resource of every service it may hold, at once and
+   * without asking the machines (they belong to the incarnation that just ended). Leases are
+   * not released: the peers take them over once this node's silence proves it gone.
+   */
+  async stopEverything(reason: string): Promise<void> {
+    for (const service of [...this.doc.services, ...this.retired.values()]) {
+      const state = String(this.deps.host.view(this.machineId(service.name))?.value ?? 'stopped')
+      if (!HOLDING_STATES.includes(state)) continue
+      this.deps.log.log('warn', `${service.name}: stopping every resource here (${reason})`)
+      for (const resource of [...service.resources].reverse()) {
+        const result = await runAgent(resource, 'stop', { timeoutMs: resource.stopTimeoutMs, env: this.agentEnv(service.name, resource.name) })
+        this.deps.log.log(result.outcome === 'ok' ? 'info' : 'error', `${service.name}/${resource.name} stop: ${result.outcome} (${result.detail})`)
+      }
+    }
+  }
+
+  /** The longest a clean stop may take: every resource's stop timeout, plus a lease release each. */
+  stopBudgetMs(): number {
+    return this.doc.services.reduce((sum, s) => sum + s.resources.reduce((r, x) => r + x.stopTimeoutMs, 0) + 5000, 1000)
+  }
+
+  /** True when no service machine of this incarnation still holds or runs anything. */
+  quiet(): boolean {
+    return this.doc.services.every((s) => !HOLDING_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
+  }
+
+  status(): ServiceStatus[] {
+    return this.doc.services.map((s) => {
+      const lease = this.leases.get(s.name)
+      return {
+        name: s.name, index: s.index, enabled: s.enabled,
+        holder: lease === undefined ? null : this.nodeName(lease.holder), leaseInstance: lease?.instance ?? 0,
+        localState: String(this.deps.host.view(this.machineId(s.name))?.value ?? 'none'),
+        placement: this.verdicts.get(s.name) ?? '',
+      }
+    })
+  }
+
+  get configDoc(): ServicesDoc { return this.doc }
+}
