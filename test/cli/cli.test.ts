@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli, TestCluster } from '../helpers/cluster.js'
 import { CONFIG_REFERENCE } from '../../src/config/load.js'
+import { SERVICE_DEFAULTS } from '../../src/config/services.js'
+import { COMMANDS } from '../../src/cli/commands.js'
 import { readExportFile, writeExportFile } from '../../journal/export-file.js'
 
 const oneLine = (s: string): boolean => s.trim().split('\n').length === 1
@@ -95,5 +97,6 @@ t.test('replay refuses a journal written by a decision-code version this build d
 t.test('the README documents every configuration field and every command', async (t) => {
   const readme = await readFile(join(import.meta.dirname, '../../README.md'), 'utf8')
   for (const r of CONFIG_REFERENCE) t.match(readme, `| \`${r.field}\` | ${r.default} |`, `README documents ${r.field} with its default`)
-  for (const c of ['node run', 'status', 'disk init', 'disk test', 'disk print', 'journal export', 'replay', 'key generate', 'demo']) t.match(readme, `carbonado ${c}`)
+  for (const c of COMMANDS) t.match(readme, `carbonado ${c.name}`, `README shows carbonado ${c.name}`)
+  for (const d of SERVICE_DEFAULTS) t.match(readme, `| \`${d.field}\` | ${String(d.value)} |`, `README documents service field ${d.field} with its default`)
 })
