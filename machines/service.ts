@@ -399,7 +399,9 @@ export const serviceMachine = setup({
     releasing: {
       entry: 'requestRelease',
       on: {
-        LEASE_RELEASED: { guard: 'releasing', target: 'stopped', actions: 'dropLease' },
+        // The verdict that was in force is forgotten: the next PLACE, computed from the lease as
+        // released (failedOn included), decides whether this node takes the service again.
+        LEASE_RELEASED: { guard: 'releasing', target: 'stopped', actions: ['dropLease', 'forgetPlacement'] },
         LEASE_RELEASE_FAILED: [
           { guard: 'releasingLost', target: 'stopped', actions: 'releaseFailed' },
           { guard: 'releasing', actions: 'releaseFailed' },

@@ -12,9 +12,11 @@ import { AGENT_KILL_GRACE_MS, AGENT_REAP_WAIT_MS } from './types.js'
 
 /**
  * After a normal exit, how long output may keep arriving. A helper the agent left running
- * (IPaddr2's background send_arp, a daemon that kept stdout) may hold the pipes for ever.
+ * (IPaddr2's background send_arp, a daemon that kept stdout) may hold the pipes for ever, so
+ * the wait is bounded; an agent whose pipes close normally costs nothing. 200 ms lost the
+ * tail of short agents' output on a loaded 2-core machine; 1 s has not.
  */
-export const STDIO_DRAIN_MS = 200
+export const STDIO_DRAIN_MS = 1000
 
 export interface ProcessRun {
   exitCode: number | null

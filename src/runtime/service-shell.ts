@@ -158,20 +158,23 @@ export class ServiceShell {
     }
   }
 
+  private verdict(service: ServiceDef, lease: LeaseView, at: number): { owner: string | null; reason: string } {
+    return placement({
+      service: { name: service.name, enabled: service.enabled, domain: service.domain, failback: service.failback, relocateTo: service.relocateTo },
+      nodes: this.deps.members().map((m) => ({ name: m.name, state: m.state, upSinceMs: m.upSinceMs })),
+      lease: { holder: this.nodeName(lease.holder), failedOn: lease.failedOn.map((n) => this.nodeName(n) ?? String(n)) },
+      self: this.deps.self.name, now: at, failbackStableMs: service.failbackStableMs,
+    })
+  }
+
   private place(): void {
     const at = this.deps.clock.monotonicMs()
-    const members = this.deps.members()
     for (const service of this.doc.services) {
       const id = this.machineId(service.name)
       const lease = this.leases.get(service.name)
       if (!this.deps.host.has(id) || lease === undefined) continue
       const holder = this.nodeName(lease.holder)
-      const verdict = placement({
-        service: { name: service.name, enabled: service.enabled, domain: service.domain, failback: service.failback, relocateTo: service.relocateTo },
-        nodes: members.map((m) => ({ name: m.name, state: m.state, upSinceMs: m.upSinceMs })),
-        lease: { holder, failedOn: lease.failedOn.map((n) => this.nodeName(n) ?? String(n)) },
-        self: this.deps.self.name, now: at, failbackStableMs: service.failbackStableMs,
-      })
+      const verdict = this.verdict(service, lease, at)
       this.verdicts.set(service.name, verdict.reason)
       const state = String(this.deps.host.view(id)?.value ?? '')
       if (holder !== null && holder !== this.deps.self.name && HOLDING_STATES.includes(state) && state !== 'acquiring' && state !== 'releasing' && lease.instance > 0) {
@@ -228,6 +231,14 @@ export class ServiceShell {
     const service = this.service(name)
     if (service === undefined) { this.deliver(id, { type: 'LEASE_REFUSED', holder: null, reason: 'the service is no longer configured' }); return }
     try {
+      // The verdict that asked for this may be a cycle old: decide again on the lease as it is now
+      // (a release for failure just added this node to failedOn, say) before proposing.
+      const fresh = await readLease(this.deps.disk, service.index)
+      const verdict = this.verdict(service, fresh, this.deps.clock.monotonicMs())
+      if (verdict.owner !== this.deps.self.name && fresh.holder !== this.deps.self.id) {
+        this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(fresh.holder), reason: `not proposed: on lease instance ${fresh.instance} placement chooses ${verdict.owner ?? 'no node'} (${verdict.reason})` })
+        return
+      }
       const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, (current) => this.mayTakeFrom(current))
       if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })

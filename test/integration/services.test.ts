@@ -55,6 +55,17 @@ function workerPid(c: TestCluster, node: string): number | null {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : null
 }
 
+/** Service workers outlive their node process (they are the service): kill them with the cluster. */
+function destroy(c: TestCluster): () => Promise<void> {
+  return async () => {
+    for (const node of c.names) {
+      const pid = workerPid(c, node)
+      if (pid !== null) try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+    }
+    await c.destroy()
+  }
+}
+
 /** The machine dies: its node process and everything it ran. */
 function killMachine(c: TestCluster, node: string): void {
   c.node(node).child.kill('SIGKILL')
@@ -87,7 +98,7 @@ async function stopAll(t: Test, c: TestCluster): Promise<void> {
 
 t.test('2 nodes: kill -9 the owner, the survivor takes over; the preferred node returns and gets it back; relocate by command', async (t) => {
   const c = await TestCluster.create(['a', 'b'])
-  t.teardown(() => c.destroy())
+  t.teardown(destroy(c))
   const script = await installScript(c)
   c.startAll()
   await allUp(c)
@@ -123,7 +134,7 @@ t.test('2 nodes: kill -9 the owner, the survivor takes over; the preferred node 
 
 t.test('3 nodes: a failing monitor restarts the service in place, then relocates it when the budget is spent', async (t) => {
   const c = await TestCluster.create(['a', 'b', 'c'])
-  t.teardown(() => c.destroy())
+  t.teardown(destroy(c))
   const script = await installScript(c)
   c.startAll()
   await allUp(c)
@@ -143,7 +154,7 @@ t.test('3 nodes: a failing monitor restarts the service in place, then relocates
 
 t.test('two administrators change the configuration at once: one wins, the other gets a version error', async (t) => {
   const c = await TestCluster.create(['a', 'b'])
-  t.teardown(() => c.destroy())
+  t.teardown(destroy(c))
   const script = await installScript(c)
   c.startAll()
   await allUp(c)

@@ -117,7 +117,8 @@ const table: Row[] = [
   ['stop of an already stopped resource ("not-running") counts as success', base, UP, [place(100, 'b'), stop(110, 2, 'not-running'), stop(111, 1, 'not-running'), stop(112, 0)], 'releasing', [...STOP_EFFECTS, 'release']],
   ['placement moves away during a monitor: it finishes, then stop', base, UP, [check(6000), place(6001, 'b'), monitor(6002, 1), ...stopAll(6010)], 'releasing', ['monitor 1', ...STOP_EFFECTS, 'release']],
   ['placement comes back during the stop: start again without release', base, UP, [place(100, 'b'), stop(110, 2), place(111), stop(112, 1), stop(113, 0)], 'starting', [...STOP_EFFECTS, 'start 0']],
-  ['placement comes back during the release: acquire again after it', base, UP, [place(100, 'b'), ...stopAll(110), place(115), released(120)], 'acquiring', [...STOP_EFFECTS, 'release', 'acquire']],
+  ['placement comes back during the release: the verdict is forgotten, the next PLACE after it acquires', base, UP, [place(100, 'b'), ...stopAll(110), place(115), released(120)], 'stopped', [...STOP_EFFECTS, 'release']],
+  ['placement comes back during the release, then a PLACE after it: acquire', base, UP, [place(100, 'b'), ...stopAll(110), place(115), released(120), place(130)], 'acquiring', [...STOP_EFFECTS, 'release', 'acquire']],
   ['DISABLE in running: stop, release, disabled', base, UP, [admin('DISABLE', 100), ...stopAll(110), released(120)], 'disabled', [...STOP_EFFECTS, 'release']],
   ['CONFIGURE enabled:false in running: stop, release, disabled', base, UP, [configure(100, { enabled: false }), ...stopAll(110), released(120)], 'disabled', [...STOP_EFFECTS, 'release']],
   ['RESTART: stop all, start all, not counted', withRecovery({ maxRestarts: 0 }), UP, [admin('RESTART', 100), admin('RESTART', 101), ...stopAll(110), ...restartAt(120)], 'running', [...STOP_EFFECTS, 'start 0', 'start 1', 'start 2']],
@@ -128,7 +129,7 @@ const table: Row[] = [
   // releasing
   ['release failure: retried on the next CHECK', base, UP, [place(100, 'b'), ...stopAll(110), releaseFailed(120), check(130), released(140)], 'stopped', [...STOP_EFFECTS, 'release', 'release']],
   ['LEASE_LOST while releasing: the release in flight is awaited, then stopped', base, UP, [place(100, 'b'), ...stopAll(110), lost(120), released(130)], 'stopped', [...STOP_EFFECTS, 'release']],
-  ['LEASE_LOST while releasing: a fresh PLACE here acquires only after the release answers', base, UP, [place(100, 'b'), ...stopAll(110), lost(120), place(121), released(130)], 'acquiring', [...STOP_EFFECTS, 'release', 'acquire']],
+  ['LEASE_LOST while releasing: a fresh PLACE here acquires only after the release answers', base, UP, [place(100, 'b'), ...stopAll(110), lost(120), place(121), released(130), place(131)], 'acquiring', [...STOP_EFFECTS, 'release', 'acquire']],
   ['LEASE_LOST while releasing, then the release fails: stopped, no retry', base, UP, [place(100, 'b'), ...stopAll(110), lost(120), releaseFailed(130), check(140)], 'stopped', [...STOP_EFFECTS, 'release']],
   // lease lost
   ['LEASE_LOST in running: stop all at once, no release, stopped', base, UP, [lost(100), ...stopAll(110), lost(120)], 'stopped', STOP_EFFECTS],
