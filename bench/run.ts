@@ -6,6 +6,7 @@ import { appendFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchDetection } from './detection.js'
+import { benchFailover } from './failover.js'
 import { benchIdle } from './idle.js'
 import { benchReplay } from './replay.js'
 import { benchJournal } from './journal.js'
@@ -21,6 +22,11 @@ say('')
 
 const detection = await benchDetection(quick ? 2 : 10)
 say(`- detection, SIGKILL of 1 node of 3 to "dead" on each survivor, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000), ${detection.runs} samples: min ${detection.minMs} ms, p50 ${detection.p50Ms} ms, p90 ${detection.p90Ms} ms, max ${detection.maxMs} ms (ratio p50/diskDeadAfterMs ${(detection.p50Ms / 10000).toFixed(3)})`)
+
+const failoverSamples = Number(process.env.CARBONADO_BENCH_FAILOVER_SAMPLES ?? (quick ? 2 : 10))
+if (!Number.isSafeInteger(failoverSamples) || failoverSamples < 1) throw new Error(`CARBONADO_BENCH_FAILOVER_SAMPLES must be a positive integer, got "${process.env.CARBONADO_BENCH_FAILOVER_SAMPLES}"`)
+const failover = await benchFailover(failoverSamples)
+say(`- failover, SIGKILL of the owner (node and service worker) to the service's start completing on the survivor, 2 nodes, failback off, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000, diskIntervalMs 1000), ${failover.runs} samples: min ${failover.minMs} ms, p50 ${failover.p50Ms} ms, p90 ${failover.p90Ms} ms, max ${failover.maxMs} ms (ratio p50/diskDeadAfterMs ${(failover.p50Ms / 10000).toFixed(3)}); parts, p50 (max): detection, kill to the survivor's "dead" ${failover.detection.p50Ms} (${failover.detection.maxMs}) ms, lease, "dead" to lease acquired ${failover.lease.p50Ms} (${failover.lease.maxMs}) ms, start script ${failover.start.p50Ms} (${failover.start.maxMs}) ms`)
 
 const journal = await benchJournal({ records: quick ? 20_000 : 100_000 })
 say(`- journal: ${journal.appendPerSec} records/s appended in synced batches of ${journal.flushBatchSize}, ${journal.appendPerSecFlushEvery100} records/s with a synced flush every 100; read back at ${journal.replayReadPerSec} records/s; ${journal.bytesPerRecord} bytes/record encoded, ${journal.diskBytesPerRecord} bytes/record on disk after LevelDB compression`)
