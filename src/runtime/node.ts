@@ -260,6 +260,7 @@ export class NodeRuntime {
       now: this.clock.monotonicMs(), wallMs: this.clock.wallMs(),
       local: this.host.view(this.localId), peerView: (name) => this.host.view(this.peerId(name)),
       heartbeats: this.heartbeats.counters(), host: this.host.counters, journal: this.journal.stats(),
+      configVersion: this.services.version, services: this.services.status(),
     })
   }
 

@@ -4,6 +4,7 @@ import type { NodeConfig } from '../config/load.js'
 import type { Decision } from './machine-host.js'
 import type { PeerContext } from '../../machines/membership.js'
 import type { LocalContext } from '../../machines/local-node.js'
+import type { ServiceStatus } from './service-shell.js'
 
 export interface MemberView {
   name: string
@@ -23,6 +24,9 @@ export interface StatusView {
   incarnation: number
   wallMs: number
   members: MemberView[]
+  /** The service configuration version this node runs, and each service's owner and local state. */
+  configVersion: number
+  services: ServiceStatus[]
   counters: Record<string, unknown>
 }
 
@@ -38,6 +42,8 @@ export interface StatusInputs {
   heartbeats: unknown
   host: unknown
   journal: unknown
+  configVersion: number
+  services: ServiceStatus[]
 }
 
 const ago = (now: number, at: number | null): number | null => (at === null ? null : Math.max(0, Math.round(now - at)))
@@ -59,7 +65,7 @@ export function statusView(s: StatusInputs): StatusView {
     })
   }
   members.sort((a, b) => a.id - b.id)
-  return { cluster: s.cluster, node: s.node.name, incarnation: s.incarnation, wallMs: s.wallMs, members, counters: { heartbeats: s.heartbeats, machines: s.host, journal: s.journal } }
+  return { cluster: s.cluster, node: s.node.name, incarnation: s.incarnation, wallMs: s.wallMs, members, configVersion: s.configVersion, services: s.services, counters: { heartbeats: s.heartbeats, machines: s.host, journal: s.journal } }
 }
 
 const ms = (v: number | null): string => (v === null ? '-' : v < 10000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`)
@@ -74,8 +80,15 @@ export function formatStatus(view: StatusView): string {
       m.self ? '(n/a)' : m.heartbeatAgoMs.map((h, i) => `ch${i} ${ms(h)}`).join(', '), m.problem ?? '',
     ])
   }
+  const services = [['SERVICE', 'OWNER', 'HERE', 'ENABLED', 'LEASE']]
+  for (const v of view.services) services.push([v.name, v.holder ?? '-', v.localState, v.enabled ? 'yes' : 'no', String(v.leaseInstance)])
+  const serviceLines = view.services.length === 0 ? [`No services (configuration version ${view.configVersion}).`] : [`Services (configuration version ${view.configVersion}):`, ...aligned(services)]
+  return [header, ...aligned(rows), '', ...serviceLines].join('\n')
+}
+
+function aligned(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return [header, ...rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n')
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
 }
 
 export function describeDecision(d: Decision): string {

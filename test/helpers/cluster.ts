@@ -26,9 +26,19 @@ export interface LogLine { time: string; node: string; level: string; message: s
 
 export interface NodeProc { name: string; child: ChildProcess; lines: LogLine[]; raw: string[]; exited: Promise<number | null> }
 
-export async function freeUdpPort(): Promise<number> {
+/**
+ * A loopback address of the cluster's own (127.0.0.0/8 is all on lo). A port found free and
+ * closed again can be taken by a parallel test's ephemeral socket before the node binds it
+ * (seen as EADDRINUSE on the 2-core CI); on an address no other cluster uses, it cannot.
+ */
+export function loopbackHost(): string {
+  const byte = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo + 1))
+  return `127.${byte(16, 250)}.${byte(0, 255)}.${byte(1, 254)}`
+}
+
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const socket = createSocket('udp4')
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r))
+  await new Promise<void>((r) => socket.bind(0, host, r))
   const { port } = socket.address()
   socket.close()
   return port
@@ -54,8 +64,9 @@ export class TestCluster {
     const lines = ['cluster: test', 'disk: quorum.disk', 'authKeyFile: authkey', 'journalDir: journal/{node}', 'controlSocket: run/{node}.sock', 'timing:']
     for (const [k, v] of Object.entries(timing)) lines.push(`  ${k}: ${v}`)
     lines.push('nodes:')
+    const host = loopbackHost()
     for (const [i, name] of names.entries()) {
-      lines.push(`  - name: ${name}`, `    id: ${i + 1}`, `    heartbeat: ["127.0.0.1:${await freeUdpPort()}", "127.0.0.1:${await freeUdpPort()}"]`)
+      lines.push(`  - name: ${name}`, `    id: ${i + 1}`, `    heartbeat: ["${host}:${await freeUdpPort(host)}", "${host}:${await freeUdpPort(host)}"]`)
     }
     const file = join(dir, 'cluster.yaml')
     await writeFile(file, `${lines.join('\n')}\n`)
