@@ -23,7 +23,10 @@ export type DiskWriteFailedEvent = { type: 'DISK_WRITE_FAILED'; at: number; code
 /** The administrator or systemd asked this node to leave cleanly. */
 export type ShutdownEvent = { type: 'SHUTDOWN'; at: number }
 
-export type LocalEvent = DiskWriteOkEvent | DiskWriteFailedEvent | CheckEvent | ShutdownEvent
+/** A peer's fence message for this incarnation was read from the quorum disk (disk/mailbox.ts). */
+export type PoisonPillEvent = { type: 'POISON_PILL'; at: number; from: string; action: 'off' | 'reset' }
+
+export type LocalEvent = DiskWriteOkEvent | DiskWriteFailedEvent | CheckEvent | ShutdownEvent | PoisonPillEvent
 
 /** Effects the machines ask the shell for (emitted events); the journal records them with the transition. */
 export type MembershipEffect =
@@ -34,5 +37,5 @@ export type MembershipEffect =
   | { type: 'effect.peerRestarted'; peer: string; oldIncarnation: number; newIncarnation: number }
   | { type: 'effect.zombie'; peer: string; incarnation: number; source: 'disk' | 'heartbeat' }
   | { type: 'effect.joined'; node: string; incarnation: number }
-  | { type: 'effect.selfFence'; node: string; incarnation: number; reason: string }
+  | { type: 'effect.selfFence'; node: string; incarnation: number; reason: string; pill?: { from: string; action: 'off' | 'reset' } }
   | { type: 'effect.leave'; node: string; incarnation: number }

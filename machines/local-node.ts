@@ -3,6 +3,14 @@
  * Kimberlite's rules: a node that cannot write both quorum copies may not join; a member
  * that has not completed a write for selfFenceAfterMs removes itself. The deadline counts
  * from the *start* of the last good write, never later than the moment peers saw it.
+ *
+ * selfFenceAfterMs is the moment by which everything must be stopped, so the node goes out
+ * `stopReserveMs` before it (timing.selfFenceStopMs) and the shell stops every resource in
+ * that reserve, then exits whatever is left (the in-process watchdog). Journals written
+ * before the reserve existed carry no stopReserveMs: 0, their decisions unchanged.
+ *
+ * A poison pill (a peer's fence message for this incarnation, read from the quorum disk)
+ * puts the node out at once; the shell then stops everything and exits.
  */
 import { assign, emit, setup } from 'xstate'
 import type { LocalEvent, MembershipEffect, ReportedState } from './events.js'
@@ -13,6 +21,8 @@ export interface LocalInput {
   incarnation: number
   startedAt: number
   selfFenceAfterMs: number
+  /** Go out this long before the deadline, to stop resources in time (absent in old journals: 0). */
+  stopReserveMs?: number
 }
 
 export interface LocalContext extends LocalInput {
@@ -23,7 +33,7 @@ export interface LocalContext extends LocalInput {
 export const localNodeMachine = setup({
   types: {} as { context: LocalContext; events: LocalEvent; input: LocalInput; emitted: MembershipEffect },
   guards: {
-    deadlinePassed: ({ context, event }) => event.at - (context.evidence.lastWriteOkAt ?? context.startedAt) > context.selfFenceAfterMs,
+    deadlinePassed: ({ context, event }) => event.at - (context.evidence.lastWriteOkAt ?? context.startedAt) > context.selfFenceAfterMs - (context.stopReserveMs ?? 0),
   },
   actions: {
     recordWrite: assign({
@@ -34,7 +44,10 @@ export const localNodeMachine = setup({
     emitJoined: emit(({ context }) => ({ type: 'effect.joined' as const, node: context.node, incarnation: context.incarnation })),
     emitSelfFence: emit(({ context, event }) => ({
       type: 'effect.selfFence' as const, node: context.node, incarnation: context.incarnation,
-      reason: `no completed disk write for ${Math.round(event.at - (context.evidence.lastWriteOkAt ?? context.startedAt))} ms (selfFenceAfterMs ${context.selfFenceAfterMs})${context.diskError === null ? '' : `, last error ${context.diskError}`}`,
+      reason: event.type === 'POISON_PILL'
+        ? `poison pill from ${event.from} (${event.action})`
+        : `no completed disk write for ${Math.round(event.at - (context.evidence.lastWriteOkAt ?? context.startedAt))} ms (selfFenceAfterMs ${context.selfFenceAfterMs}${context.stopReserveMs ? `, stopping ${context.stopReserveMs} ms before it` : ''})${context.diskError === null ? '' : `, last error ${context.diskError}`}`,
+      ...(event.type === 'POISON_PILL' ? { pill: { from: event.from, action: event.action } } : {}),
     })),
     emitLeave: emit(({ context }) => ({ type: 'effect.leave' as const, node: context.node, incarnation: context.incarnation })),
   },
@@ -47,6 +60,7 @@ export const localNodeMachine = setup({
       on: {
         DISK_WRITE_OK: { target: 'member', actions: ['recordWrite', 'emitJoined'] },
         DISK_WRITE_FAILED: { actions: 'recordFailure' },
+        POISON_PILL: { target: 'out', actions: 'emitSelfFence' },
         SHUTDOWN: { target: 'left', actions: 'emitLeave' },
       },
     },
@@ -55,6 +69,7 @@ export const localNodeMachine = setup({
         DISK_WRITE_OK: { actions: 'recordWrite' },
         DISK_WRITE_FAILED: { actions: 'recordFailure' },
         CHECK: { guard: 'deadlinePassed', target: 'out', actions: 'emitSelfFence' },
+        POISON_PILL: { target: 'out', actions: 'emitSelfFence' },
         SHUTDOWN: { target: 'left', actions: 'emitLeave' },
       },
     },

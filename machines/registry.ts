@@ -3,17 +3,22 @@ import type { AnyStateMachine } from 'xstate'
 import { localNodeMachine } from './local-node.js'
 import { peerMachine } from './membership.js'
 import { serviceMachine } from './service.js'
+import { fencingMachine } from './fencing.js'
 
 export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   peer: peerMachine,
   local: localNodeMachine,
   service: serviceMachine,
+  fencing: fencingMachine,
 }
 
 /** Bumped whenever a machine's decisions change; recorded in each journal's start record. */
-export const DECISION_CODE_VERSION = 'services-1'
+export const DECISION_CODE_VERSION = 'fencing-1'
 
 /**
- * Decision-code versions whose journals this build replays exactly. membership-1 journals hold only peer and local machines, which services-1 left unchanged.
+ * Decision-code versions whose journals this build replays exactly. membership-1 journals hold
+ * only peer and local machines, which services-1 left unchanged; fencing-1 added the fencing
+ * machine, the local node's POISON_PILL input and its stop reserve (absent in older local
+ * inputs: 0, the old deadline), so services-1 journals decide as they did.
  */
-export const REPLAYABLE_CODE_VERSIONS: readonly string[] = ['membership-1', DECISION_CODE_VERSION]
+export const REPLAYABLE_CODE_VERSIONS: readonly string[] = ['membership-1', 'services-1', DECISION_CODE_VERSION]

@@ -47,7 +47,8 @@ export interface ServiceInput {
 /** The placement function's verdict for this service now (placement.ts); only changes matter. */
 export type PlaceEvent = { type: 'PLACE'; at: number; owner: string | null; reason: string }
 /** Answers to effect.acquireLease. */
-export type LeaseAcquiredEvent = { type: 'LEASE_ACQUIRED'; at: number; lver: number }
+/** `proof` (journaled, not decided on): why the lease could be taken from its holder (machines/takeover-proof.ts). */
+export type LeaseAcquiredEvent = { type: 'LEASE_ACQUIRED'; at: number; lver: number; proof?: string; proofKind?: string }
 export type LeaseRefusedEvent = { type: 'LEASE_REFUSED'; at: number; holder: string | null; reason: string }
 /** Answers to effect.releaseLease. */
 export type LeaseReleasedEvent = { type: 'LEASE_RELEASED'; at: number; lver: number }

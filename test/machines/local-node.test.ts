@@ -29,6 +29,30 @@ for (const [name, events, state, effects] of table) {
   })
 }
 
+t.test('with a stop reserve the node goes out that long before its deadline, to stop in time', async (t) => {
+  const reserved = { ...input, stopReserveMs: 3000 }
+  const d = drive(localNodeMachine, reserved)
+  d.send(ok(0))
+  d.send(check(5000))
+  t.equal(d.state(), 'member', 'exactly at deadline - reserve: still a member')
+  const tr = d.send(check(5001))
+  t.equal(d.state(), 'out')
+  t.match(String(tr?.effects[0]?.reason), /no completed disk write for 5001 ms \(selfFenceAfterMs 8000, stopping 3000 ms before it\)/)
+})
+
+t.test('a poison pill puts a member or a joining node out at once, naming the sender', async (t) => {
+  for (const first of [[ok(0)], []] as LocalEvent[][]) {
+    const d = drive(localNodeMachine, input)
+    for (const e of first) d.send(e)
+    const tr = d.send({ type: 'POISON_PILL', at: 100, from: 'b', action: 'off' })
+    t.equal(d.state(), 'out')
+    t.same(tr?.effects[0], { type: 'effect.selfFence', node: 'a', incarnation: 3, reason: 'poison pill from b (off)', pill: { from: 'b', action: 'off' } })
+  }
+  const left = drive(localNodeMachine, input)
+  left.send({ type: 'SHUTDOWN', at: 1 })
+  t.equal(left.send({ type: 'POISON_PILL', at: 2, from: 'b', action: 'off' }), null, 'a node that left ignores it')
+})
+
 t.test('write errors are kept as context and named in the self-fence reason', async (t) => {
   const d = drive(localNodeMachine, input)
   d.send(ok(0))
