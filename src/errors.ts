@@ -48,6 +48,9 @@ export type CarbErrorCode =
   | 'CARB_ERR_SERVICE_RELOCATE'
   | 'CARB_ERR_AGENT_BAD_CALL'
   | 'CARB_ERR_AGENT_META_DATA'
+  | 'CARB_ERR_CLEANUP_FAILED'
+  | 'CARB_ERR_FENCE_UNKNOWN_NODE'
+  | 'CARB_ERR_WATCHDOG'
 
 export class CarbError extends Error {
   readonly code: CarbErrorCode

@@ -4,7 +4,8 @@
  * group (detached), so on timeout the whole group gets SIGTERM, then SIGKILL after a
  * grace, and the caller is answered even if something will not die (uninterruptible I/O).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
 import { CarbError } from '../errors.js'
 import type { OutputCapture } from './output-capture.js'
 import { signalGroup, waitGroupGone } from './process-group.js'
@@ -35,6 +36,11 @@ export interface ProcessOptions {
   timeoutMs: number
   env: NodeJS.ProcessEnv
   capture: OutputCapture
+  /**
+   * Written to the command's stdin, which is then closed (fence agents read their key=value
+   * lines there). Absent: stdin is /dev/null, as for every resource agent.
+   */
+  stdin?: string
 }
 
 /** The time left for an operation that runs several commands under one timeout. */
@@ -75,6 +81,18 @@ function detachStreams(child: ChildProcess): void {
   }
 }
 
+/**
+ * Hands `text` to the child's stdin and closes it. A child that exits without reading all of
+ * it (or never started) makes the pipe fail with EPIPE: that is the child's business, seen in
+ * its exit, never an uncaught error here.
+ */
+function writeStdin(child: ChildProcess, text: string): void {
+  const stdin = child.stdin
+  if (stdin === null) return
+  stdin.on('error', () => undefined)
+  stdin.end(text)
+}
+
 export async function runProcess(argv: readonly string[], options: ProcessOptions): Promise<ProcessRun> {
   const [command, ...args] = argv
   if (command === undefined) throw new CarbError('CARB_ERR_AGENT_BAD_CALL', 'runProcess needs a command')
@@ -84,7 +102,11 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   })
   if (options.timeoutMs <= 0) return done({ timedOut: true, noTimeLeft: true })
   // cwd "/": an agent must never hold a file system busy (it may be the one we unmount next).
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: options.env, cwd: '/' })
+  const base = { detached: true, env: options.env, cwd: '/' }
+  const child: ChildProcessByStdio<Writable | null, Readable, Readable> = options.stdin === undefined
+    ? spawn(command, args, { ...base, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command, args, { ...base, stdio: ['pipe', 'pipe', 'pipe'] })
+  if (options.stdin !== undefined) writeStdin(child, options.stdin)
   const ended = new Promise<Ended>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }))
     child.once('error', (error) => resolve({ error }))
@@ -113,7 +135,7 @@ async function killTimedOut(child: ChildProcess, ended: Promise<Ended>, capture:
   const reapStartMs = performance.now()
   const last = await within(ended, AGENT_REAP_WAIT_MS)
   const groupGone = await waitGroupGone(pgid, Math.max(0, AGENT_REAP_WAIT_MS - (performance.now() - reapStartMs)))
-  for (const stream of [child.stdout, child.stderr]) stream?.destroy()
+  for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy()
   capture.flush()
   const exit = last === TIMED_OUT || 'error' in last ? {} : { exitCode: last.code, signal: last.signal }
   return { timedOut: true, unreaped: last === TIMED_OUT || !groupGone, ...exit }

@@ -6,6 +6,7 @@ import { journalExport, replay } from './journal.js'
 import { demo } from './demo.js'
 import { CarbError } from '../errors.js'
 import { generateKeyFile } from '../net/key-file.js'
+import { fenceAck, fenceNode, fenceStatus } from './fence.js'
 import { configBackup, configRestore, serviceAdd, serviceDelete, serviceDisable, serviceEnable, serviceList, serviceModify, serviceRelocate, serviceRestart, serviceShow } from './service.js'
 
 export interface Command {
@@ -43,6 +44,9 @@ export const COMMANDS: readonly Command[] = [
   { name: 'service restart', usage: 'NAME -c FILE [--node NAME]', summary: 'stop and start on its owner (not counted as a failure)', kimberlite: '(none)', run: serviceRestart },
   { name: 'config backup', usage: 'FILE -c FILE [--node NAME]', summary: 'write the service configuration to a YAML file', kimberlite: 'cluadmin -- cluster backup', run: configBackup },
   { name: 'config restore', usage: 'FILE -c FILE [--node NAME]', summary: 'make a backup the next configuration version', kimberlite: 'cluadmin -- cluster restore', run: configRestore },
+  { name: 'fence', usage: 'NODE -c FILE [--node NAME] [--wait S]', summary: "fence NODE now through its fencing topology; wait for the outcome (exit 0 fenced)", kimberlite: '(power switch by hand)', run: fenceNode },
+  { name: 'fence ack', usage: 'NODE -c FILE [--node NAME] --yes', summary: 'confirm NODE is off, so its services may move (journaled)', kimberlite: '(none; fence_ack_manual in Red Hat Cluster)', run: fenceAck },
+  { name: 'fence status', usage: '-c FILE [--node NAME] [--json]', summary: "this node's fencing operations and why each stands where it does", kimberlite: '(none)', run: fenceStatus },
   { name: 'key generate', usage: 'FILE', summary: 'create the cluster authentication key (0600)', kimberlite: '(none: Kimberlite heartbeats were not authenticated)', run: keyGenerate },
   { name: 'demo', usage: '[--nodes N] [--interval S] [--duration S] [--dir DIR] [--keep]', summary: 'a local cluster on loopback in a temp dir; kill a node and watch', kimberlite: '(none)', run: demo },
 ]

@@ -5,6 +5,7 @@
  */
 import { CarbError, isCarbError } from '../errors.js'
 import { COMMANDS, HELP, commandHelp } from './commands.js'
+import { EXIT_CLEANUP_FAILED } from '../runtime/exit-codes.js'
 
 export async function main(argv: string[]): Promise<number> {
   const [first, second, ...rest] = argv
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
 /** A lost configuration race (CARB_ERR_CONFIG_VERSION) is not a bad input: re-read and retry, exit 1. */
 function exitCodeFor(error: CarbError): number {
   if (error.code === 'CARB_ERR_CONFIG_VERSION') return 1
+  if (error.code === 'CARB_ERR_CLEANUP_FAILED') return EXIT_CLEANUP_FAILED
   return error.code === 'CARB_ERR_USAGE' || error.code.startsWith('CARB_ERR_CONFIG') ? 2 : 1
 }
 

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { CarbError } from '../errors.js'
-import { DEFAULT_TIMING, TIMING_FIELDS, timingViolations, type Timing } from './timing.js'
+import { DEFAULT_TIMING, TIMING_FIELDS, defaultSelfFenceStopMs, timingViolations, type Timing } from './timing.js'
+import { FENCING_FIELDS, readFencing, readNodeFence, readWatchdog, type FenceMethod, type FencingSettings, type WatchdogSettings } from './fencing.js'
 import { asObject, fieldError, readArray, readHostPort, readInteger, readString, rejectUnknown, type HostPort, type Obj } from './fields.js'
 
 export const NODES_MIN = 2
@@ -21,6 +22,8 @@ export interface NodeConfig {
   /** controlSocket and journalDir with `{node}` replaced by this node's name. */
   controlSocket: string
   journalDir: string
+  /** The methods that can fence this node, in order (empty: the self-fence deadline is the only proof). */
+  fence: FenceMethod[]
 }
 
 export interface ClusterConfig {
@@ -29,6 +32,8 @@ export interface ClusterConfig {
   disk: string
   authKeyFile: string
   timing: Timing
+  fencing: FencingSettings
+  watchdog: WatchdogSettings
   nodes: NodeConfig[]
 }
 
@@ -44,10 +49,15 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   { field: 'nodes[].name', default: '(required)', reason: 'lower-case name, unique' },
   { field: 'nodes[].id', default: '(required)', reason: `1..${NODES_MAX}, unique: the node's status and mailbox slot on the disk` },
   { field: 'nodes[].heartbeat', default: '(required)', reason: `1..${CHANNELS_MAX} host:port addresses; channel i of every node talks to channel i of the others` },
-  ...TIMING_FIELDS.map((f) => ({ field: `timing.${f.name}`, default: String(f.defaultMs), reason: f.reason })),
+  { field: 'nodes[].fence', default: '(none)', reason: 'the methods that can fence this node, tried in order: `{method: agent, agent: PATH, params: {...}, port, timeoutMs}` or `{method: poison-pill}`; with none, a takeover waits for the self-fence deadline' },
+  { field: 'nodes[].fence[].port', default: 'the node name', reason: 'sent as port= to the agent: the outlet, plug or VM name of this node' },
+  { field: 'nodes[].fence[].timeoutMs', default: '20000', reason: 'a hung agent is killed after this; fence_ipmilan waits up to 20 s for a power change itself' },
+  ...TIMING_FIELDS.map((f) => ({ field: `timing.${f.name}`, default: f.name === 'selfFenceStopMs' ? `${f.defaultMs} (3/8 of selfFenceAfterMs)` : String(f.defaultMs), reason: f.reason })),
+  ...FENCING_FIELDS.map((f) => ({ field: `fencing.${f.name}`, default: String(f.default), reason: f.reason })),
+  { field: 'watchdog.device', default: '(none)', reason: 'a hardware watchdog (/dev/watchdog), fed once per disk cycle only while this node is a member whose status write completed; its timeout (/sys/class/watchdog/NAME/timeout) must be below selfFenceAfterMs or the node refuses to start. Without it the rule is enforced in-process' },
 ]
 
-const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'nodes'] as const
+const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'fencing', 'watchdog', 'nodes'] as const
 
 export async function loadConfig(path: string): Promise<ClusterConfig> {
   const file = resolve(path)
@@ -80,6 +90,8 @@ export function parseConfig(text: string, file: string): ClusterConfig {
     disk: at(readString(file, 'disk', top.disk)),
     authKeyFile: at(readString(file, 'authKeyFile', top.authKeyFile ?? '/etc/carbonado/authkey')),
     timing: readTiming(file, top.timing),
+    fencing: readFencing(file, top.fencing),
+    watchdog: readWatchdog(file, top.watchdog),
     nodes: readNodes(file, top.nodes, at(journalDir), at(controlSocket)),
   }
   return config
@@ -92,6 +104,7 @@ function readTiming(file: string, value: unknown): Timing {
   for (const field of TIMING_FIELDS) {
     if (obj[field.name] !== undefined) timing[field.name] = readInteger(file, `timing.${field.name}`, obj[field.name], 1, 3_600_000)
   }
+  if (obj.selfFenceStopMs === undefined) timing.selfFenceStopMs = defaultSelfFenceStopMs(timing.selfFenceAfterMs)
   const violation = timingViolations(timing)[0]
   if (violation !== undefined) {
     throw new CarbError('CARB_ERR_CONFIG_RELATION', `timing.${violation.fields[0]} vs timing.${violation.fields[1]}: ${violation.message}`, file)
@@ -115,7 +128,7 @@ function readNodes(file: string, value: unknown, journalDir: string, controlSock
 
 function readNode(file: string, path: string, value: unknown, journalDir: string, controlSocket: string): NodeConfig {
   const obj = asObject(file, path, value)
-  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat'])
+  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat', 'fence'])
   const name = readString(file, `${path}.name`, obj.name, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)')
   const addresses = readArray(file, `${path}.heartbeat`, obj.heartbeat, 1, CHANNELS_MAX)
   return {
@@ -124,6 +137,7 @@ function readNode(file: string, path: string, value: unknown, journalDir: string
     heartbeat: addresses.map((a, i) => readHostPort(file, `${path}.heartbeat[${i}]`, a)),
     controlSocket: controlSocket.replaceAll('{node}', name),
     journalDir: journalDir.replaceAll('{node}', name),
+    fence: readNodeFence(file, `${path}.fence`, obj.fence, name),
   }
 }
 

@@ -8,6 +8,7 @@ export interface Timing {
   diskIntervalMs: number
   selfFenceAfterMs: number
   diskDeadAfterMs: number
+  selfFenceStopMs: number
 }
 
 export interface TimingField {
@@ -38,6 +39,7 @@ export const TIMING_FIELDS: readonly TimingField[] = [
   { name: 'diskIntervalMs', defaultMs: 1000, reason: 'one synced block write per copy per second is negligible I/O; Kimberlite polled every 2 s' },
   { name: 'selfFenceAfterMs', defaultMs: 8000, reason: 'tolerates a multipath path switch (a few seconds of failed writes) before a node removes itself' },
   { name: 'diskDeadAfterMs', defaultMs: 10000, reason: `must exceed selfFenceAfterMs x ${1 + CLOCK_RATE_ERROR_MAX} + diskIntervalMs so a silent node has certainly fenced itself before peers count it dead` },
+  { name: 'selfFenceStopMs', defaultMs: 3000, reason: 'the part of selfFenceAfterMs kept for stopping every resource: a node that cannot write starts stopping this long before its deadline and exits at the deadline whatever is left (the in-process watchdog); stop timeouts are cut to fit' },
 ]
 
 export const DEFAULT_TIMING: Timing = Object.fromEntries(TIMING_FIELDS.map((f) => [f.name, f.defaultMs])) as unknown as Timing
@@ -50,6 +52,14 @@ export function diskSuspectAfterMs(timing: Timing): number {
 /** Derived: how often the runtime asks the machines whether a deadline has passed. */
 export function checkIntervalMs(timing: Timing): number {
   return Math.max(10, Math.min(100, Math.floor(timing.heartbeatIntervalMs / 2), Math.floor(timing.diskIntervalMs / 2)))
+}
+
+/**
+ * selfFenceStopMs when the file leaves it out: 3/8 of selfFenceAfterMs (3000 of the default
+ * 8000), so shortened test timings stay valid without naming it.
+ */
+export function defaultSelfFenceStopMs(selfFenceAfterMs: number): number {
+  return Math.floor((selfFenceAfterMs * 3) / 8)
 }
 
 /** The smallest diskDeadAfterMs that keeps the self-fence rule safe for these timings. */
@@ -70,6 +80,9 @@ export function timingViolations(t: Timing): TimingViolation[] {
   }
   if (t.selfFenceAfterMs < DISK_WRITES_MISSED_MIN * t.diskIntervalMs) {
     out.push({ fields: ['selfFenceAfterMs', 'diskIntervalMs'], message: `selfFenceAfterMs (${t.selfFenceAfterMs}) must be at least ${DISK_WRITES_MISSED_MIN} x diskIntervalMs (${t.diskIntervalMs})` })
+  }
+  if (t.selfFenceAfterMs - t.selfFenceStopMs < DISK_WRITES_MISSED_MIN * t.diskIntervalMs) {
+    out.push({ fields: ['selfFenceStopMs', 'selfFenceAfterMs'], message: `selfFenceAfterMs (${t.selfFenceAfterMs}) - selfFenceStopMs (${t.selfFenceStopMs}) must be at least ${DISK_WRITES_MISSED_MIN} x diskIntervalMs (${t.diskIntervalMs}): a node must ride out that many failed writes before it starts stopping` })
   }
   const deadMin = diskDeadAfterMinMs(t)
   if (t.diskDeadAfterMs < deadMin) {

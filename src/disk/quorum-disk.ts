@@ -45,7 +45,7 @@ export type StatusRead =
   | { nodeId: number; ok: true; seq: bigint; status: NodeStatus; source: 'primary' | 'shadow' }
   | { nodeId: number; ok: false; error: CarbError; empty?: boolean }
 
-/** One node's ballot block of a lease register, as `readLeaseRegister` found it. */
+/** One node's block of an area (a lease register's ballot, a mailbox), as `readLeaseRegister` / `readMailboxArea` found it. */
 export type LeaseBlockRead =
   | { nodeId: number; ok: true; seq: bigint; payload: unknown; source: 'primary' | 'shadow' }
   | { nodeId: number; ok: false; error: CarbError; empty?: boolean }
@@ -248,6 +248,19 @@ export class QuorumDisk {
       const primary = await this.readArea(0, 'lease', firstSlot, area)
       const shadow = primary.some((r) => !r.ok) ? await this.readArea(1, 'lease', firstSlot, area) : primary
       return primary.map((p, i) => leaseBlockRead(i + 1, mergeCopies(p, shadow[i] ?? p, `${this.path}: ${area}, ballot block of node ${i + 1}`)))
+    })
+  }
+
+  /**
+   * Every mailbox block 1..maxNodes (each written only by its node: the messages that node
+   * sends, disk/mailbox.ts), read like the status area: one read of the primary, one of the
+   * shadow only if a primary block failed. Entry i is node i + 1's block.
+   */
+  readMailboxArea(): Promise<LeaseBlockRead[]> {
+    return this.serial(async () => {
+      const primary = await this.readArea(0, 'mailbox', 1, 'mailbox area')
+      const shadow = primary.some((r) => !r.ok) ? await this.readArea(1, 'mailbox', 1, 'mailbox area') : primary
+      return primary.map((p, i) => leaseBlockRead(i + 1, mergeCopies(p, shadow[i] ?? p, this.where('mailbox', i + 1))))
     })
   }
 

@@ -10,7 +10,7 @@ import type { Server } from 'node:net'
 import { realClock, type Clock } from '../clock.js'
 import { checkIntervalMs, diskSuspectAfterMs } from '../config/timing.js'
 import { findNode, type ClusterConfig, type NodeConfig } from '../config/load.js'
-import { isCarbError } from '../errors.js'
+import { CarbError, isCarbError } from '../errors.js'
 import { QuorumDisk } from '../disk/quorum-disk.js'
 import { Heartbeats } from '../net/heartbeats.js'
 import { loadKeyFile } from '../net/key-file.js'
@@ -26,13 +26,26 @@ import { describeDecision, statusView, type StatusView } from './status-view.js'
 import { DropLog } from './drop-log.js'
 import { ServiceShell, type MemberState } from './service-shell.js'
 import { proposeConfig } from '../config/config-store.js'
+import { FenceShell, type PeerSnapshot } from './fence-shell.js'
+import { assessLiveness } from '../../machines/liveness.js'
+import type { PeerContext } from '../../machines/membership.js'
+import type { HolderView } from '../../machines/takeover-proof.js'
+import { Watchdog } from './watchdog.js'
+import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
+import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
 export interface NodeOptions {
   config: ClusterConfig
   nodeName: string
   log: Logger
   clock?: Clock
+  /**
+   * The process must end now (in-process watchdog, poison pill, failed start-up clean-up).
+   * Default: process.exit(code). Never returns to the caller's logic in production.
+   */
+  exit?: (code: number, reason: string) => void
 }
+
 
 export class NodeRuntime {
   private readonly clock: Clock
@@ -51,8 +64,11 @@ export class NodeRuntime {
   private control: Server | undefined
   private readonly host: MachineHost
   private readonly services: ServiceShell
+  private readonly fence: FenceShell
   /** When each node was last seen coming up (monotonic ms), for failback's stability wait. */
   private readonly upSince = new Map<string, number>()
+  /** The last error seen in each peer's mailbox block, to log changes only. */
+  private readonly mailboxProblems = new Map<number, string | null>()
   private flushing: Promise<void> = Promise.resolve()
 
   private constructor(
@@ -60,6 +76,7 @@ export class NodeRuntime {
     private readonly disk: QuorumDisk,
     private readonly journal: JournalStore,
     private readonly heartbeats: Heartbeats,
+    private readonly watchdog: Watchdog | null,
   ) {
     this.clock = options.clock ?? realClock
     this.self = findNode(options.config, options.nodeName)
@@ -68,6 +85,14 @@ export class NodeRuntime {
     this.services = new ServiceShell({
       config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
       commit: () => this.commit(), members: () => this.members(), incarnation: () => this.incarnation,
+      holderView: (nodeId) => this.holderView(nodeId), fenced: (nodeId) => this.fence.fenced(nodeId),
+      requestFence: (nodeId, reason) => this.fence.request(nodeId, reason, 'lease'), isMember: () => this.localState() === 'member',
+      escalate: (service, reason) => this.escalate(service, reason),
+    })
+    this.fence = new FenceShell({
+      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
+      commit: () => this.commit(), incarnation: () => this.incarnation, peerView: (name) => this.peerSnapshot(name),
+      runsServices: () => !this.services.quiet(),
     })
   }
 
@@ -89,7 +114,25 @@ export class NodeRuntime {
       await disk.close()
       throw error
     }
-    const node = new NodeRuntime(options, disk, journal, heartbeats)
+    let watchdog: Watchdog | null = null
+    try {
+      if (config.watchdog.device !== null) watchdog = await Watchdog.open(config.watchdog.device, config.timing.selfFenceAfterMs)
+    } catch (error) {
+      await heartbeats.close()
+      await journal.close()
+      await disk.close()
+      throw error
+    }
+    const node = new NodeRuntime(options, disk, journal, heartbeats, watchdog)
+    await node.fence.load().catch((error: unknown) => node.fail(error))
+    const failed = await node.services.cleanupStale()
+    if (failed.length > 0) {
+      await watchdog?.disarm()
+      await heartbeats.close()
+      await journal.close()
+      await disk.close()
+      throw new CarbError('CARB_ERR_CLEANUP_FAILED', `start-up clean-up could not stop ${failed.join(', ')}, whose lease names this node: not joining (fence this node, or stop them by hand)`, self.name)
+    }
     await node.begin()
     return node
   }
@@ -113,6 +156,10 @@ export class NodeRuntime {
     this.every(timing.diskIntervalMs, () => this.diskCycle())
     void this.diskCycle()
     this.options.log.log('info', `node ${this.self.name} (id ${this.self.id}) starting as incarnation ${this.incarnation}; disk ${this.options.config.disk}${this.disk.directIo ? ' (O_DIRECT reads)' : ''}`)
+    const methods = this.self.fence.map((m) => m.method)
+    if (this.watchdog === null && methods.length > 0 && methods.every((m) => m === 'poison-pill')) {
+      this.options.log.log('warn', `${this.self.name} can be fenced only by poison pill and has no watchdog.device: a pill stops this node only while its daemon runs; a frozen daemon's services keep running (add a power fence or a watchdog)`)
+    }
   }
 
   private every(intervalMs: number, body: () => unknown): void {
@@ -132,7 +179,7 @@ export class NodeRuntime {
     const now = this.clock.monotonicMs()
     const { config } = this.options
     this.journal.append({ v: 1, t: 'start', node: this.self.name, nodeId: this.self.id, incarnation, codeVersion: DECISION_CODE_VERSION, wallMs: this.clock.wallMs(), atMs: now, cluster: config.cluster })
-    const local: LocalInput = { node: this.self.name, nodeId: this.self.id, incarnation, startedAt: now, selfFenceAfterMs: config.timing.selfFenceAfterMs }
+    const local: LocalInput = { node: this.self.name, nodeId: this.self.id, incarnation, startedAt: now, selfFenceAfterMs: config.timing.selfFenceAfterMs, stopReserveMs: config.timing.selfFenceStopMs }
     this.host.create(this.localId, 'local', local, now)
     const timing = { diskSuspectAfterMs: diskSuspectAfterMs(config.timing), diskDeadAfterMs: config.timing.diskDeadAfterMs, peerDeadAfterMs: config.timing.peerDeadAfterMs }
     for (const peer of this.peers) {
@@ -141,7 +188,26 @@ export class NodeRuntime {
     }
     this.upSince.clear()
     this.services.recreate()
+    this.fence.recreate()
     this.commit()
+  }
+
+  /** A peer's machine context and state, for proofs and fencing. */
+  private peerSnapshot(name: string): PeerSnapshot | null {
+    const view = this.host.view(this.peerId(name))
+    if (view === undefined) return null
+    const context = view.context as PeerContext
+    const now = this.clock.monotonicMs()
+    const a = assessLiveness(context.evidence, context.timing, now, context.startedAt)
+    return { state: String(view.value), incarnation: context.incarnation, silentPastDeadline: a.liveness === 'dead', diskSilentMs: a.diskAgeMs }
+  }
+
+  private holderView(nodeId: number): HolderView | null {
+    const node = this.options.config.nodes.find((n) => n.id === nodeId)
+    if (node === undefined) return null
+    const peer = this.peerSnapshot(node.name)
+    if (peer === null) return null
+    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0 }
   }
 
   /** This node's membership view, as placement reads it. */
@@ -164,6 +230,7 @@ export class NodeRuntime {
     this.host.deliver(this.localId, { type: 'CHECK', at })
     if (this.localState() === 'member') for (const peer of this.peers) this.host.deliver(this.peerId(peer.name), { type: 'CHECK', at })
     if (!this.halted) this.services.check(at)
+    if (!this.halted) this.fence.check(at, this.localState() === 'member')
     this.commit()
   }
 
@@ -188,7 +255,10 @@ export class NodeRuntime {
     try {
       this.checkAll()
       await this.readPeers()
-      await this.writeOwnStatus()
+      const mailboxError = await this.readPills()
+      const wrote = await this.writeOwnStatus(undefined, mailboxError)
+      // The hardware watchdog is fed only by a member whose status reached the disk this cycle.
+      if (wrote && this.localState() === 'member' && !this.halted) await this.watchdog?.feed()
       if (!this.halted) await this.services.cycle()
     } finally {
       this.diskBusy = false
@@ -210,20 +280,59 @@ export class NodeRuntime {
     this.commit()
   }
 
-  private async writeOwnStatus(state = reportedState(this.localState())): Promise<void> {
+  /**
+   * Poison pills addressed to this incarnation (disk/mailbox.ts). Returns the code of a
+   * mailbox that could not be read: the cycle then does not count as a good disk write, so a
+   * node that cannot see its pills fences itself by its deadline, as one that cannot write.
+   */
+  private async readPills(): Promise<string | null> {
+    if (this.halted) return null
+    let reads: OutboxRead[]
+    try {
+      reads = await readOutboxes(this.disk)
+    } catch (error) {
+      return isCarbError(error) ? error.code : 'CARB_ERR_DISK_IO'
+    }
+    const at = this.clock.monotonicMs()
+    const state = this.localState()
+    for (const { from, message } of pillsFor(reads, this.self.id, this.incarnation)) {
+      const sender = this.peers.find((p) => p.id === from)?.name ?? `node-${from}`
+      if (state === 'member' || state === 'joining') this.host.deliver(this.localId, { type: 'POISON_PILL', at, from: sender, action: message.action })
+    }
+    this.commit()
+    this.fence.observe(reads)
+    this.reportBadMailboxes(reads)
+    return mailboxReadFailure(reads)
+  }
+
+  /** A corrupt or foreign mailbox block of a configured node: logged when its error changes, never believed. */
+  private reportBadMailboxes(reads: readonly OutboxRead[]): void {
+    for (const peer of this.peers) {
+      const read = reads[peer.id - 1]
+      const problem = read === undefined || read.ok || read.empty ? null : read.error.oneLine()
+      if (problem !== (this.mailboxProblems.get(peer.id) ?? null)) {
+        if (problem !== null) this.options.log.log('warn', `mailbox of ${peer.name} unreadable (its pills cannot reach this node): ${problem}`)
+        this.mailboxProblems.set(peer.id, problem)
+      }
+    }
+  }
+
+  /** True when the status reached both copies (and the mailbox area could be read). */
+  private async writeOwnStatus(state = reportedState(this.localState()), mailboxError: string | null = null): Promise<boolean> {
     const startedAt = this.clock.monotonicMs()
     const localId = this.localId
     let event: { type: 'DISK_WRITE_OK'; at: number; seq: number } | { type: 'DISK_WRITE_FAILED'; at: number; code: string }
     try {
       const result = await this.disk.writeStatus(this.self.id, { nodeId: this.self.id, name: this.self.name, incarnation: this.incarnation, state, wallMs: this.clock.wallMs() })
-      event = result.primaryOk && result.shadowOk
+      event = result.primaryOk && result.shadowOk && mailboxError === null
         ? { type: 'DISK_WRITE_OK', at: startedAt, seq: Number(result.seq) }
-        : { type: 'DISK_WRITE_FAILED', at: startedAt, code: result.errors[0]?.code ?? 'CARB_ERR_DISK_IO' }
+        : { type: 'DISK_WRITE_FAILED', at: startedAt, code: result.errors[0]?.code ?? mailboxError ?? 'CARB_ERR_DISK_IO' }
     } catch (error) {
       event = { type: 'DISK_WRITE_FAILED', at: startedAt, code: isCarbError(error) ? error.code : ((error as NodeJS.ErrnoException).code ?? 'CARB_ERR_DISK_IO') }
     }
     if (this.host.has(localId)) this.host.deliver(localId, event, event.type === 'DISK_WRITE_OK' ? 'write' : undefined)
     this.commit()
+    return event.type === 'DISK_WRITE_OK'
   }
 
   /** Make the journal durable, then carry out the decisions it recorded (STYLE.md §1). */
@@ -238,20 +347,63 @@ export class NodeRuntime {
   private effect(d: Decision): void {
     this.options.log.log('info', describeDecision(d), { machine: d.machine, from: d.transition.from, to: d.transition.to, event: d.transition.event, effects: d.transition.effects })
     if (d.machine.startsWith('service:')) { this.services.effect(d); return }
+    if (d.machine.startsWith('fence:')) { this.fence.effect(d); return }
     for (const e of d.transition.effects as MembershipEffect[]) {
       if (e.type === 'effect.peerUp') this.upSince.set(e.peer, d.atMs)
       if (e.type === 'effect.joined') this.upSince.set(this.self.name, d.atMs)
       if (e.type === 'effect.peerDead' || e.type === 'effect.peerLeft' || e.type === 'effect.peerSuspect') this.upSince.delete(e.peer)
-      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) void this.selfFenced(e.incarnation)
+      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) void this.selfFenced(e.incarnation, e.pill !== undefined ? `poison pill from ${e.pill.from}` : null)
     }
   }
 
-  /** Stop every service resource first, then start over as the next incarnation. */
-  private async selfFenced(incarnation: number): Promise<void> {
-    await this.services.stopEverything(`self-fenced as incarnation ${incarnation}`)
+  /**
+   * Stop every service resource within selfFenceStopMs (the local machine went out that long
+   * before the deadline), then start over as the next incarnation; after a poison pill, exit.
+   * The in-process watchdog: if the stops are not done by the deadline, the process exits at
+   * once, so nothing of this incarnation can act after peers may take over. (A hardware
+   * watchdog, where configured, resets the machine instead: it is no longer fed.)
+   */
+  private async selfFenced(incarnation: number, pill: string | null): Promise<void> {
+    // With a hardware watchdog, feeding stops for good: it resets the machine at its timeout.
+    if (this.watchdog !== null) { this.options.log.log('error', 'self-fenced: the hardware watchdog is no longer fed and will reset this machine'); void this.watchdog.abandon() }
+    const budgetMs = this.options.config.timing.selfFenceStopMs
+    const watchdog = setTimeout(() => this.exit(EXIT_WATCHDOG, `in-process watchdog: resources of incarnation ${incarnation} not stopped within selfFenceStopMs ${budgetMs}; exiting before the self-fence deadline`), budgetMs)
+    const stopped = await this.services.stopEverything(pill ?? `self-fenced as incarnation ${incarnation}`, budgetMs)
+    clearTimeout(watchdog)
+    if (!stopped) { this.exit(EXIT_WATCHDOG, `in-process watchdog: a resource of incarnation ${incarnation} did not stop; exiting before the self-fence deadline`); return }
+    if (pill !== null) { this.exit(EXIT_FENCED, `fenced by ${pill}: every resource stopped; exiting`); return }
     if (this.stopping || incarnation !== this.incarnation) return
     this.options.log.log('warn', `self-fenced as incarnation ${incarnation}; rejoining as incarnation ${incarnation + 1}`)
     this.newIncarnation(incarnation + 1)
+  }
+
+  /**
+   * A stop failed (the service machine is `failed`, holding the lease). With a fence method
+   * for this node, it leaves the cluster the way a node that lost the disk does: everything
+   * else stops within selfFenceStopMs, the process exits without writing "down", peers count
+   * it dead and fence it (the power cut ends the resource that would not stop), then take the
+   * services over on that proof. With none, nothing could prove the resource stopped: the
+   * service stays failed here and keeps its lease until an administrator stops it by hand.
+   */
+  private escalate(service: string, reason: string): void {
+    if (this.self.fence.length === 0) {
+      this.options.log.log('error', `service ${service}: ${reason}; no fence method for ${this.self.name}: the service stays failed here and keeps its lease (stop it by hand, then \`carbonado service disable ${service}\`)`)
+      return
+    }
+    if (this.stopping) return
+    this.options.log.log('error', `service ${service}: ${reason}; leaving the cluster so that ${this.self.name} is fenced (${this.self.fence.map((m) => m.name).join(', ')})`)
+    this.stopping = true
+    const budgetMs = this.options.config.timing.selfFenceStopMs
+    void this.services.stopEverything(`a stop of ${service} failed; this node must be fenced`, budgetMs)
+      .then(() => this.exit(EXIT_STOP_FAILED, `exiting so that peers fence ${this.self.name}: a stop of ${service} failed`))
+  }
+
+  private exit(code: number, reason: string): void {
+    this.options.log.log('error', reason)
+    this.stopping = true
+    for (const t of this.timers) clearInterval(t)
+    const exit = this.options.exit ?? ((c: number) => process.exit(c))
+    exit(code, reason)
   }
 
   status(): StatusView {
@@ -260,7 +412,7 @@ export class NodeRuntime {
       now: this.clock.monotonicMs(), wallMs: this.clock.wallMs(),
       local: this.host.view(this.localId), peerView: (name) => this.host.view(this.peerId(name)),
       heartbeats: this.heartbeats.counters(), host: this.host.counters, journal: this.journal.stats(),
-      configVersion: this.services.version, services: this.services.status(),
+      configVersion: this.services.version, services: this.services.status(), fencing: this.fence.status(),
     })
   }
 
@@ -275,7 +427,23 @@ export class NodeRuntime {
       send({ end: true, count, node: this.self.name })
       return
     }
-    send({ error: `unknown command "${request.cmd}" (status, export, services, config-propose)` })
+    if (request.cmd === 'fence' || request.cmd === 'fence-ack') { this.fenceByHand(request, send); return }
+    if (request.cmd === 'fence-status') { send({ operations: this.fence.status() }); return }
+    send({ error: `unknown command "${request.cmd}" (status, export, services, config-propose, fence, fence-ack, fence-status)` })
+  }
+
+  /** `carbonado fence NODE` and `carbonado fence ack NODE`: the request is journaled with the operation it starts. */
+  private fenceByHand(request: { cmd: string; [field: string]: unknown }, send: (value: unknown) => void): void {
+    const who = typeof request.who === 'string' ? request.who.slice(0, 64) : 'an administrator'
+    try {
+      if (typeof request.target !== 'string') throw new CarbError('CARB_ERR_USAGE', `${request.cmd}: no target node named`)
+      const id = request.cmd === 'fence'
+        ? this.fence.request(request.target, `fenced by hand by ${who}`, `admin:${who}`)
+        : this.fence.ack(request.target, who)
+      send({ ok: true, id })
+    } catch (error) {
+      send({ error: isCarbError(error) ? error.oneLine() : String(error), code: isCarbError(error) ? error.code : undefined })
+    }
   }
 
   /** An administrator's change: propose it as the next configuration version (config-store.ts). */
@@ -303,7 +471,8 @@ export class NodeRuntime {
     this.services.shutdown(this.clock.monotonicMs())
     const deadline = this.clock.monotonicMs() + this.services.stopBudgetMs()
     while (!this.services.quiet() && this.clock.monotonicMs() < deadline) await new Promise((r) => setTimeout(r, 50))
-    if (!this.services.quiet()) this.options.log.log('error', 'services did not stop in time; leaving anyway (their leases stay held until this node is counted gone)')
+    const stoppedAll = this.services.quiet()
+    if (!stoppedAll) this.options.log.log('error', 'services did not stop in time; leaving without writing "down" (their leases stay held until this node is fenced or counted gone)')
     this.leaving = false
     for (const t of this.timers) clearInterval(t)
     const at = this.clock.monotonicMs()
@@ -311,13 +480,15 @@ export class NodeRuntime {
     if (this.localState() === 'member' || this.localState() === 'joining') this.host.deliver(this.localId, { type: 'SHUTDOWN', at })
     this.commit()
     while (this.diskBusy) await new Promise((r) => setTimeout(r, 10))
-    await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
+    if (stoppedAll) await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
     await this.flushing
     for (const s of this.subscriptions) s.unsubscribe()
     await new Promise<void>((resolve) => (this.control === undefined ? resolve() : this.control.close(() => resolve())))
     await this.heartbeats.close()
     await this.journal.close()
     await this.disk.close()
+    if (stoppedAll) await this.watchdog?.disarm()
+    else await this.watchdog?.abandon()
     this.options.log.log('info', `node ${this.self.name} stopped (incarnation ${this.incarnation})`)
   }
 }

@@ -6,9 +6,13 @@
  * the results back as inputs. Every input goes through the MachineHost, so it is journaled.
  *
  * Exclusive ownership: a machine starts resources only after LEASE_ACQUIRED, and a lease is
- * taken from another node only when membership proves that node gone (`mayTakeFrom`): its
- * peer machine is dead (silent on the disk past diskDeadAfterMs, which the timing relations
- * put beyond its self-fence deadline), it left cleanly, or it reported itself out.
+ * taken from another node only with a proof that the holder's incarnation is stopped
+ * (machines/takeover-proof.ts: left cleanly, restarted, fenced, or, for a node with no fence method,
+ * silent past its self-fence deadline). The proof travels in LEASE_ACQUIRED, so the journal
+ * records which proof allowed each takeover; a missing fence asks the fencing shell for one.
+ *
+ * Agents start and monitor only while this node is a member: a node resumed after a pause,
+ * or out, never starts or probes a resource again in that incarnation (stops still run).
  */
 import type { Clock } from '../clock.js'
 import type { ClusterConfig, NodeConfig } from '../config/load.js'
@@ -20,6 +24,8 @@ import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { acquireLease, readLease, releaseLease, type LeaseView } from '../disk/lease.js'
 import { runAgent } from '../agents/run.js'
 import { placement, type PlacementInput } from '../../machines/placement.js'
+import { describeProof, takeoverProof, type FenceRecord, type HolderView, type ProofVerdict } from '../../machines/takeover-proof.js'
+import { Deadline } from '../agents/run-process.js'
 import type { ServiceEffect, ServiceInput } from '../../machines/service-events.js'
 import type { Decision, MachineHost } from './machine-host.js'
 import type { Logger } from './log.js'
@@ -45,6 +51,16 @@ export interface ServiceShellDeps {
   /** This node's membership view: state of every node (self included) and since when it is up. */
   members: () => { name: string; nodeId: number; state: MemberState; upSinceMs: number | null }[]
   incarnation: () => number
+  /** What this node knows of a lease holder, for the takeover proof; null if not configured. */
+  holderView: (nodeId: number) => HolderView | null
+  /** Successful fencing operations against a node, newest last. */
+  fenced: (nodeId: number) => readonly FenceRecord[]
+  /** The holder must be fenced before its lease can be taken. */
+  requestFence: (nodeId: number, reason: string) => void
+  /** This node's local machine is a member (agents may start and monitor). */
+  isMember: () => boolean
+  /** A stop failed: the service cannot move until this node is fenced (node.ts decides how). */
+  escalate: (service: string, reason: string) => void
 }
 
 export interface ServiceStatus {
@@ -182,24 +198,27 @@ export class ServiceShell {
         continue
       }
       // Ask to own only what can be taken now: a live holder must first release (failback, relocation).
-      const mine = verdict.owner === this.deps.self.name && (holder === null || holder === this.deps.self.name || this.mayTakeFrom(lease) === null)
+      const proof = verdict.owner === this.deps.self.name ? this.proof(lease) : null
+      if (proof !== null && !proof.ok && proof.needsFencing) this.deps.requestFence(lease.holder, `to take over ${service.name}: ${proof.reason}`)
+      const mine = proof !== null && proof.ok
       const owner = verdict.owner === this.deps.self.name && !mine ? null : verdict.owner
-      this.deps.host.deliver(id, { type: 'PLACE', at, owner, reason: mine || owner !== null ? verdict.reason : `${verdict.reason}; waiting for ${holder ?? 'nobody'} to release` })
+      this.deps.host.deliver(id, { type: 'PLACE', at, owner, reason: mine || owner !== null ? verdict.reason : `${verdict.reason}; waiting: ${proof !== null && !proof.ok ? proof.reason : `${holder ?? 'nobody'} to release`}` })
     }
     this.deps.commit()
   }
 
-  /** Null when the lease may be taken from its holder: the holder is this node, or proven gone. */
-  private mayTakeFrom(lease: LeaseView): string | null {
-    if (lease.holder === 0 || lease.holder === this.deps.self.id) return null
-    const member = this.deps.members().find((m) => m.nodeId === lease.holder)
-    if (member === undefined) return `holder node ${lease.holder} is not in the cluster file`
-    if (member.state === 'dead' || member.state === 'left' || member.state === 'out') return null
-    return `holder ${member.name} is ${member.state}, not proven gone`
+  /** May the lease be taken from its holder now, and on which proof (machines/takeover-proof.ts)? */
+  private proof(lease: LeaseView): ProofVerdict {
+    return takeoverProof({
+      self: this.deps.self.id, lease: { holder: lease.holder, incarnation: lease.incarnation },
+      holder: lease.holder === 0 ? null : this.deps.holderView(lease.holder), fenced: this.deps.fenced(lease.holder),
+      diskDeadAfterMs: this.deps.config.timing.diskDeadAfterMs,
+    })
   }
 
-  /** Tick: lets running services ask for their due monitors. */
+  /** Tick: lets running services ask for their due monitors (members only). */
   check(at: number): void {
+    if (!this.deps.isMember()) return
     for (const service of this.doc.services) {
       const id = this.machineId(service.name)
       if (this.deps.host.has(id)) this.deps.host.deliver(id, { type: 'CHECK', at })
@@ -213,7 +232,7 @@ export class ServiceShell {
       else if (e.type === 'effect.releaseLease') void this.release(d.machine, e.service, e.failedHere)
       else if (e.type === 'effect.agent') void this.agent(d.machine, e.service, e.op, e.resource, e.call)
       else if (e.type === 'effect.disableService') void this.disableService(e.service, e.reason)
-      else if (e.type === 'effect.escalate') this.deps.log.log('error', `service ${e.service}: ${e.reason}; this node must be fenced (fencing is not built yet: the service stays failed here and keeps its lease)`)
+      else if (e.type === 'effect.escalate') this.deps.escalate(e.service, e.reason)
     }
   }
 
@@ -239,8 +258,16 @@ export class ServiceShell {
         this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(fresh.holder), reason: `not proposed: on lease instance ${fresh.instance} placement chooses ${verdict.owner ?? 'no node'} (${verdict.reason})` })
         return
       }
-      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, (current) => this.mayTakeFrom(current))
-      if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance })
+      // The proof checked against the lease the Paxos round read, the last one it was asked about.
+      let proof: ProofVerdict | null = null
+      const mayTakeFrom = (current: LeaseView): string | null => {
+        proof = this.proof(current)
+        return proof.ok ? null : proof.reason
+      }
+      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom)
+      const taken = proof as ProofVerdict | null
+      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: fresh.holder === this.deps.self.id || fresh.holder === 0 ? 'the lease was free or ours' : 'unknown', proofKind: 'unchecked' }
+      if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance, ...proven })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
     } catch (error) {
       this.deliver(id, { type: 'LEASE_REFUSED', holder: null, reason: isCarbError(error) ? error.oneLine() : String(error) })
@@ -260,6 +287,10 @@ export class ServiceShell {
   }
 
   private async agent(id: string, name: string, op: 'start' | 'stop' | 'monitor', index: number, call: number): Promise<void> {
+    if (op !== 'stop' && !this.deps.isMember()) {
+      this.deps.log.log('warn', `${name}: not running ${op} of resource ${index}: this node is no longer a member (out or leaving)`)
+      return
+    }
     const resource = this.service(name)?.resources[index]
     if (resource === undefined) { this.deliver(id, { type: 'AGENT_DONE', call, op, resource: index, outcome: 'misconfigured', detail: 'resource no longer configured', output: '' }); return }
     const timeoutMs = op === 'start' ? resource.startTimeoutMs : op === 'stop' ? resource.stopTimeoutMs : resource.monitorTimeoutMs
@@ -307,20 +338,49 @@ export class ServiceShell {
   }
 
   /**
-   * This node fenced itself: stop every resource of every service it may hold, at once and
-   * without asking the machines (they belong to the incarnation that just ended). Leases are
-   * not released: the peers take them over once this node's silence proves it gone.
+   * This node fenced itself: stop every resource of every service it may hold, all services
+   * at once, within `budgetMs` (each stop timeout is cut to what is left), without asking the
+   * machines (they belong to the incarnation that just ended). Leases are not released: peers
+   * take them over on a proof. True when every stop succeeded in time.
    */
-  async stopEverything(reason: string): Promise<void> {
-    for (const service of [...this.doc.services, ...this.retired.values()]) {
-      const state = String(this.deps.host.view(this.machineId(service.name))?.value ?? 'stopped')
-      if (!HOLDING_STATES.includes(state)) continue
-      this.deps.log.log('warn', `${service.name}: stopping every resource here (${reason})`)
-      for (const resource of [...service.resources].reverse()) {
-        const result = await runAgent(resource, 'stop', { timeoutMs: resource.stopTimeoutMs, env: this.agentEnv(service.name, resource.name) })
-        this.deps.log.log(result.outcome === 'ok' ? 'info' : 'error', `${service.name}/${resource.name} stop: ${result.outcome} (${result.detail})`)
-      }
+  async stopEverything(reason: string, budgetMs: number): Promise<boolean> {
+    const deadline = new Deadline(budgetMs)
+    const held = [...this.doc.services, ...this.retired.values()].filter((s) => HOLDING_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
+    const results = await Promise.all(held.map((service) => this.stopAll(service, reason, deadline)))
+    return results.every(Boolean)
+  }
+
+  /** Every resource of `service`, in reverse order, within the deadline. True when all stopped. */
+  private async stopAll(service: ServiceDef, reason: string, deadline: Deadline): Promise<boolean> {
+    this.deps.log.log('warn', `${service.name}: stopping every resource here (${reason})`)
+    let allStopped = true
+    for (const resource of [...service.resources].reverse()) {
+      const timeoutMs = Math.min(resource.stopTimeoutMs, deadline.remainingMs())
+      if (timeoutMs <= 0) { allStopped = false; this.deps.log.log('error', `${service.name}/${resource.name} stop: no time left`); continue }
+      const result = await runAgent(resource, 'stop', { timeoutMs, env: this.agentEnv(service.name, resource.name) })
+      const ok = result.outcome === 'ok' || result.outcome === 'not-running'
+      allStopped &&= ok
+      this.deps.log.log(ok ? 'info' : 'error', `${service.name}/${resource.name} stop: ${result.outcome} (${result.detail})`)
     }
+    return allStopped
+  }
+
+  /**
+   * Start-up clean-up, before this incarnation first writes the disk: every service whose lease
+   * names this node (an earlier incarnation that crashed, or was killed) gets every resource
+   * stopped, so a peer may count "restarted" as proof (machines/takeover-proof.ts). Returns what failed.
+   */
+  async cleanupStale(): Promise<string[]> {
+    await this.refreshConfig()
+    await this.refreshLeases()
+    const failures: string[] = []
+    for (const service of this.doc.services) {
+      const lease = this.leases.get(service.name)
+      if (lease === undefined || lease.holder !== this.deps.self.id) continue
+      const stopped = await this.stopAll(service, `start-up clean-up: the lease names this node (incarnation ${lease.incarnation})`, new Deadline(service.resources.reduce((sum, r) => sum + r.stopTimeoutMs, 0)))
+      if (!stopped) failures.push(service.name)
+    }
+    return failures
   }
 
   /** The longest a clean stop may take: every resource's stop timeout, plus a lease release each. */

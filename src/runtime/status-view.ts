@@ -4,6 +4,7 @@ import type { NodeConfig } from '../config/load.js'
 import type { Decision } from './machine-host.js'
 import type { PeerContext } from '../../machines/membership.js'
 import type { LocalContext } from '../../machines/local-node.js'
+import type { FenceOpStatus } from './fence-shell.js'
 import type { ServiceStatus } from './service-shell.js'
 
 export interface MemberView {
@@ -27,6 +28,8 @@ export interface StatusView {
   /** The service configuration version this node runs, and each service's owner and local state. */
   configVersion: number
   services: ServiceStatus[]
+  /** This node's fencing operations (fence-shell.ts), oldest first. */
+  fencing: FenceOpStatus[]
   counters: Record<string, unknown>
 }
 
@@ -44,6 +47,7 @@ export interface StatusInputs {
   journal: unknown
   configVersion: number
   services: ServiceStatus[]
+  fencing: FenceOpStatus[]
 }
 
 const ago = (now: number, at: number | null): number | null => (at === null ? null : Math.max(0, Math.round(now - at)))
@@ -65,7 +69,7 @@ export function statusView(s: StatusInputs): StatusView {
     })
   }
   members.sort((a, b) => a.id - b.id)
-  return { cluster: s.cluster, node: s.node.name, incarnation: s.incarnation, wallMs: s.wallMs, members, configVersion: s.configVersion, services: s.services, counters: { heartbeats: s.heartbeats, machines: s.host, journal: s.journal } }
+  return { cluster: s.cluster, node: s.node.name, incarnation: s.incarnation, wallMs: s.wallMs, members, configVersion: s.configVersion, services: s.services, fencing: s.fencing, counters: { heartbeats: s.heartbeats, machines: s.host, journal: s.journal } }
 }
 
 const ms = (v: number | null): string => (v === null ? '-' : v < 10000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`)
@@ -83,7 +87,19 @@ export function formatStatus(view: StatusView): string {
   const services = [['SERVICE', 'OWNER', 'HERE', 'ENABLED', 'LEASE']]
   for (const v of view.services) services.push([v.name, v.holder ?? '-', v.localState, v.enabled ? 'yes' : 'no', String(v.leaseInstance)])
   const serviceLines = view.services.length === 0 ? [`No services (configuration version ${view.configVersion}).`] : [`Services (configuration version ${view.configVersion}):`, ...aligned(services)]
-  return [header, ...aligned(rows), '', ...serviceLines].join('\n')
+  return [header, ...aligned(rows), '', ...serviceLines, ...fencingLines(view.fencing)].join('\n')
+}
+
+/** Fencing operations, the last try of each: why a takeover waits shows here. */
+function fencingLines(ops: FenceOpStatus[]): string[] {
+  if (ops.length === 0) return []
+  const rows = [['FENCING', 'STATE', 'REQUESTED BY', 'LAST TRY']]
+  for (const op of ops) {
+    const last = op.attempts.at(-1)
+    const tried = op.proof !== null ? `fenced by ${op.proof.name}: ${op.proof.detail}` : last === undefined ? (op.lastError ?? op.cancelReason ?? '-') : `${last.name} round ${last.round}: ${last.outcome} ${last.detail}`
+    rows.push([op.target, op.state, op.requestedBy, tried.slice(0, 160)])
+  }
+  return ['', ...aligned(rows)]
 }
 
 function aligned(rows: string[][]): string[] {
