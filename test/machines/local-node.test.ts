@@ -2,6 +2,7 @@ import t from 'tap'
 import { localNodeMachine, reportedState } from '../../machines/local-node.js'
 import type { LocalEvent } from '../../machines/events.js'
 import { drive } from '../helpers/drive.js'
+import { edgesTaken, machineEdges } from '../helpers/edges.js'
 
 const input = { node: 'a', nodeId: 1, incarnation: 3, startedAt: 0, selfFenceAfterMs: 8000 }
 const ok = (at: number, seq = at): LocalEvent => ({ type: 'DISK_WRITE_OK', at, seq })
@@ -18,12 +19,25 @@ const table: Row[] = [
   ['a pause (SIGSTOP) past the deadline: the first check after it fences', [ok(0), ok(1000), check(30000), ok(30001)], 'out', ['effect.joined', 'effect.selfFence']],
   ['member → left on shutdown', [ok(0), { type: 'SHUTDOWN', at: 500 }], 'left', ['effect.joined', 'effect.leave']],
   ['joining → left on shutdown', [{ type: 'SHUTDOWN', at: 500 }], 'left', ['effect.leave']],
+  ['member → out at once on a poison pill', [ok(0), { type: 'POISON_PILL', at: 100, from: 'b', action: 'off' }], 'out', ['effect.joined', 'effect.selfFence']],
+  ['joining → out at once on a poison pill', [{ type: 'POISON_PILL', at: 100, from: 'b', action: 'reset' }], 'out', ['effect.selfFence']],
 ]
 
-for (const [name, events, state, effects] of table) {
+/** Runs a row's events and names the edges they took. */
+function run([, events]: Row) {
+  const d = drive(localNodeMachine, input)
+  const edges: string[] = []
+  for (const e of events) {
+    edges.push(...edgesTaken(localNodeMachine, d.snapshot, e))
+    d.send(e)
+  }
+  return { d, edges }
+}
+
+for (const row of table) {
+  const [name, , state, effects] = row
   t.test(name, async (t) => {
-    const d = drive(localNodeMachine, input)
-    for (const e of events) d.send(e)
+    const { d } = run(row)
     t.equal(d.state(), state)
     t.same(d.transitions.flatMap((tr) => tr.effects.map((e) => e.type)), effects)
   })
@@ -51,6 +65,13 @@ t.test('a poison pill puts a member or a joining node out at once, naming the se
   const left = drive(localNodeMachine, input)
   left.send({ type: 'SHUTDOWN', at: 1 })
   t.equal(left.send({ type: 'POISON_PILL', at: 2, from: 'b', action: 'off' }), null, 'a node that left ignores it')
+})
+
+t.test('every edge of the local-node machine is taken by a table row', async (t) => {
+  const edges = machineEdges(localNodeMachine)
+  t.equal(new Set(edges).size, edges.length, 'edge names are unique')
+  const taken = new Set(table.flatMap((row) => run(row).edges))
+  t.same(edges.filter((e) => !taken.has(e)), [], 'edges no row takes')
 })
 
 t.test('write errors are kept as context and named in the self-fence reason', async (t) => {

@@ -2,6 +2,7 @@ import t from 'tap'
 import { peerMachine } from '../../machines/membership.js'
 import type { PeerEvent, ReportedState } from '../../machines/events.js'
 import { drive } from '../helpers/drive.js'
+import { edgesTaken, machineEdges } from '../helpers/edges.js'
 
 const timing = { diskSuspectAfterMs: 2000, diskDeadAfterMs: 10000, peerDeadAfterMs: 5000 }
 const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing }
@@ -18,7 +19,8 @@ function upPeer() {
   return d
 }
 
-// Every transition of the peer machine: [name, events after upPeer() or from scratch, expected final state, expected effect types]
+// Every transition of the peer machine (the last test checks each edge is taken by a row):
+// [name, events after upPeer() or from scratch, expected final state, expected effect types]
 type Row = [string, boolean, PeerEvent[], string, string[]]
 const table: Row[] = [
   ['baseline read alone is not proof of life', false, [disk(0, 10)], 'unknown', []],
@@ -65,15 +67,33 @@ const table: Row[] = [
   ['heartbeat on one channel of two keeps it from dead', true, [hb(9000, 1, 1), check(11001)], 'suspect', ['effect.peerSuspect']],
 ]
 
-for (const [name, fromUp, events, state, effects] of table) {
+/** Runs a row's events (after its set-up) and names the edges they took. */
+function run([, fromUp, events]: Row) {
+  const d = fromUp ? upPeer() : drive(peerMachine, input)
+  const before = d.transitions.length
+  const edges: string[] = []
+  for (const e of events) {
+    edges.push(...edgesTaken(peerMachine, d.snapshot, e))
+    d.send(e)
+  }
+  return { d, before, edges }
+}
+
+for (const row of table) {
+  const [name, , , state, effects] = row
   t.test(name, async (t) => {
-    const d = fromUp ? upPeer() : drive(peerMachine, input)
-    const before = d.transitions.length
-    for (const e of events) d.send(e)
+    const { d, before } = run(row)
     t.equal(d.state(), state)
     t.same(d.transitions.slice(before).flatMap((tr) => tr.effects.map((e) => e.type)), effects)
   })
 }
+
+t.test('every edge of the peer machine is taken by a table row', async (t) => {
+  const edges = machineEdges(peerMachine)
+  t.equal(new Set(edges).size, edges.length, 'edge names are unique')
+  const taken = new Set(table.flatMap((row) => run(row).edges))
+  t.same(edges.filter((e) => !taken.has(e)), [], 'edges no row takes')
+})
 
 t.test('unreadable blocks are noted, not treated as evidence', async (t) => {
   const d = upPeer()
