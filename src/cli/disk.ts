@@ -7,11 +7,13 @@ import { diskInit, diskPrint, diskTest } from '../disk/commands.js'
 const DISK_FLAGS = { config: { type: 'string', short: 'c' }, disk: { type: 'string' } } as const
 
 /** The disk and cluster name from -c FILE, or from --disk PATH (and --cluster NAME for init). */
+/** With -c FILE and --node NAME, that node's path to the disk (`nodes[].disk`). */
 async function target(command: string, values: Record<string, unknown>): Promise<{ path: string; cluster?: string; nodeIdOf?: (name: string) => number }> {
   if (typeof values.disk === 'string') return { path: values.disk, ...(typeof values.cluster === 'string' ? { cluster: values.cluster } : {}) }
   if (values.config === undefined) throw new CarbError('CARB_ERR_USAGE', `${command}: give -c FILE (the cluster file) or --disk PATH`)
   const config = await configFrom(command, values)
-  return { path: config.disk, cluster: config.cluster, nodeIdOf: (name) => findNode(config, name).id }
+  const path = typeof values.node === 'string' ? findNode(config, values.node).disk : config.disk
+  return { path, cluster: config.cluster, nodeIdOf: (name) => findNode(config, name).id }
 }
 
 export async function diskInitCommand(args: string[]): Promise<number> {

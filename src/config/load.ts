@@ -24,6 +24,8 @@ export interface NodeConfig {
   journalDir: string
   /** The methods that can fence this node, in order (empty: the self-fence deadline is the only proof). */
   fence: FenceMethod[]
+  /** The shared disk's path on this node (`nodes[].disk`, else the cluster's `disk`). */
+  disk: string
 }
 
 export interface ClusterConfig {
@@ -49,6 +51,7 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   { field: 'nodes[].name', default: '(required)', reason: 'lower-case name, unique' },
   { field: 'nodes[].id', default: '(required)', reason: `1..${NODES_MAX}, unique: the node's status and mailbox slot on the disk` },
   { field: 'nodes[].heartbeat', default: '(required)', reason: `1..${CHANNELS_MAX} host:port addresses; channel i of every node talks to channel i of the others` },
+  { field: 'nodes[].disk', default: 'the cluster\'s disk', reason: 'the same shared disk under another path on this node (device names differ between hosts: /dev/sdb here, /dev/sdc there)' },
   { field: 'nodes[].fence', default: '(none)', reason: 'the methods that can fence this node, tried in order: `{method: agent, agent: PATH, params: {...}, port, timeoutMs}` or `{method: poison-pill}`; with none, a takeover waits for the self-fence deadline' },
   { field: 'nodes[].fence[].port', default: 'the node name', reason: 'sent as port= to the agent: the outlet, plug or VM name of this node' },
   { field: 'nodes[].fence[].timeoutMs', default: '20000', reason: 'a hung agent is killed after this; fence_ipmilan waits up to 20 s for a power change itself' },
@@ -84,15 +87,16 @@ export function parseConfig(text: string, file: string): ClusterConfig {
   const at = (p: string): string => resolve(base, p)
   const journalDir = readString(file, 'journalDir', top.journalDir ?? '/var/lib/carbonado/journal')
   const controlSocket = readString(file, 'controlSocket', top.controlSocket ?? '/run/carbonado/carbonado.sock')
+  const disk = at(readString(file, 'disk', top.disk))
   const config: ClusterConfig = {
     file,
     cluster: readString(file, 'cluster', top.cluster, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)'),
-    disk: at(readString(file, 'disk', top.disk)),
+    disk,
     authKeyFile: at(readString(file, 'authKeyFile', top.authKeyFile ?? '/etc/carbonado/authkey')),
     timing: readTiming(file, top.timing),
     fencing: readFencing(file, top.fencing),
     watchdog: readWatchdog(file, top.watchdog),
-    nodes: readNodes(file, top.nodes, at(journalDir), at(controlSocket)),
+    nodes: readNodes(file, top.nodes, { journalDir: at(journalDir), controlSocket: at(controlSocket), disk, at }),
   }
   return config
 }
@@ -112,9 +116,12 @@ function readTiming(file: string, value: unknown): Timing {
   return timing
 }
 
-function readNodes(file: string, value: unknown, journalDir: string, controlSocket: string): NodeConfig[] {
+/** What a node's entry inherits from the top level. */
+interface NodeDefaults { journalDir: string; controlSocket: string; disk: string; at: (path: string) => string }
+
+function readNodes(file: string, value: unknown, defaults: NodeDefaults): NodeConfig[] {
   const list = readArray(file, 'nodes', value, NODES_MIN, NODES_MAX)
-  const nodes = list.map((entry, i) => readNode(file, `nodes[${i}]`, entry, journalDir, controlSocket))
+  const nodes = list.map((entry, i) => readNode(file, `nodes[${i}]`, entry, defaults))
   const seen = new Map<string, string>()
   nodes.forEach((node, i) => {
     for (const key of [`name ${node.name}`, `id ${node.id}`, ...node.heartbeat.map((h) => `address ${h.host}:${h.port}`)]) {
@@ -126,9 +133,9 @@ function readNodes(file: string, value: unknown, journalDir: string, controlSock
   return nodes
 }
 
-function readNode(file: string, path: string, value: unknown, journalDir: string, controlSocket: string): NodeConfig {
+function readNode(file: string, path: string, value: unknown, { journalDir, controlSocket, disk, at }: NodeDefaults): NodeConfig {
   const obj = asObject(file, path, value)
-  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat', 'fence'])
+  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat', 'fence', 'disk'])
   const name = readString(file, `${path}.name`, obj.name, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)')
   const addresses = readArray(file, `${path}.heartbeat`, obj.heartbeat, 1, CHANNELS_MAX)
   return {
@@ -138,6 +145,7 @@ function readNode(file: string, path: string, value: unknown, journalDir: string
     controlSocket: controlSocket.replaceAll('{node}', name),
     journalDir: journalDir.replaceAll('{node}', name),
     fence: readNodeFence(file, `${path}.fence`, obj.fence, name),
+    disk: obj.disk === undefined ? disk : at(readString(file, `${path}.disk`, obj.disk)),
   }
 }
 

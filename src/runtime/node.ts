@@ -101,7 +101,7 @@ export class NodeRuntime {
     const self = findNode(config, nodeName)
     const clock = options.clock ?? realClock
     const key = await loadKeyFile(config.authKeyFile)
-    const disk = await QuorumDisk.open(config.disk, { expectClusterName: config.cluster })
+    const disk = await QuorumDisk.open(self.disk, { expectClusterName: config.cluster })
     const journal = await JournalStore.open(self.journalDir)
     let heartbeats: Heartbeats
     try {
@@ -155,7 +155,7 @@ export class NodeRuntime {
     this.every(timing.heartbeatIntervalMs, () => this.sendHeartbeat())
     this.every(timing.diskIntervalMs, () => this.diskCycle())
     void this.diskCycle()
-    this.options.log.log('info', `node ${this.self.name} (id ${this.self.id}) starting as incarnation ${this.incarnation}; disk ${this.options.config.disk}${this.disk.directIo ? ' (O_DIRECT reads)' : ''}`)
+    this.options.log.log('info', `node ${this.self.name} (id ${this.self.id}) starting as incarnation ${this.incarnation}; disk ${this.self.disk}${this.disk.directIo ? ' (O_DIRECT reads)' : ''}`)
     const methods = this.self.fence.map((m) => m.method)
     if (this.watchdog === null && methods.length > 0 && methods.every((m) => m === 'poison-pill')) {
       this.options.log.log('warn', `${this.self.name} can be fenced only by poison pill and has no watchdog.device: a pill stops this node only while its daemon runs; a frozen daemon's services keep running (add a power fence or a watchdog)`)
