@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { createSocket } from 'node:dgram'
 
@@ -54,19 +54,33 @@ export function runCli(args: string[], opts: { input?: string } = {}): { code: n
   }
 }
 
+export interface ClusterOptions {
+  timing?: Record<string, number>
+  netns?: string
+  /** Extra top-level YAML lines (fencing:, watchdog:, …), given the cluster's directory. */
+  topLevel?: (dir: string) => string[]
+  /** Extra YAML lines inside a node's entry (fence:, disk:, …), unindented. */
+  nodeLines?: (name: string, dir: string) => string[]
+  /** Run each node as a "machine" in its own PID namespace, with a plug file for fence_kill. */
+  machines?: boolean
+}
+
 export class TestCluster {
   readonly nodes = new Map<string, NodeProc>()
+  machines = false
   private constructor(readonly dir: string, readonly file: string, readonly names: string[], readonly netns: string | null) {}
 
-  static async create(names: string[], opts: { timing?: Record<string, number>; netns?: string } = {}): Promise<TestCluster> {
+  static async create(names: string[], opts: ClusterOptions = {}): Promise<TestCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'carbonado-test-'))
     const timing = { ...TEST_TIMING, ...opts.timing }
     const lines = ['cluster: test', 'disk: quorum.disk', 'authKeyFile: authkey', 'journalDir: journal/{node}', 'controlSocket: run/{node}.sock', 'timing:']
     for (const [k, v] of Object.entries(timing)) lines.push(`  ${k}: ${v}`)
+    lines.push(...(opts.topLevel?.(dir) ?? []))
     lines.push('nodes:')
     const host = loopbackHost()
     for (const [i, name] of names.entries()) {
       lines.push(`  - name: ${name}`, `    id: ${i + 1}`, `    heartbeat: ["${host}:${await freeUdpPort(host)}", "${host}:${await freeUdpPort(host)}"]`)
+      lines.push(...(opts.nodeLines?.(name, dir) ?? []).map((l) => `    ${l}`))
     }
     const file = join(dir, 'cluster.yaml')
     await writeFile(file, `${lines.join('\n')}\n`)
@@ -74,11 +88,20 @@ export class TestCluster {
       const r = runCli(args)
       if (r.code !== 0) throw new Error(`carbonado ${args.join(' ')} failed: ${r.stderr}`)
     }
-    return new TestCluster(dir, file, names, opts.netns ?? null)
+    const cluster = new TestCluster(dir, file, names, opts.netns ?? null)
+    cluster.machines = opts.machines === true
+    return cluster
   }
 
+  /** Where `machines` clusters write each node's "power plug": the host pid that ends its machine. */
+  get plugDir(): string { return join(this.dir, 'plugs') }
+
   start(name: string): NodeProc {
-    const command = [process.execPath, CLI, 'node', 'run', '-c', this.file, '--node', name, '--log-format', 'json']
+    const run = [process.execPath, CLI, 'node', 'run', '-c', this.file, '--node', name, '--log-format', 'json']
+    // A "machine": the node in a PID namespace of its own. SIGKILL of the unshare process kills
+    // the node (--kill-child), and the death of a namespace's first process kills every process
+    // in it, service workers included: a power cut (test/fence/fixtures/fence_kill uses it).
+    const command = this.machines ? ['unshare', '--pid', '--fork', '--kill-child', ...run] : run
     const child = this.netns === null
       ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('ip', ['netns', 'exec', this.netns, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -88,6 +111,10 @@ export class TestCluster {
         proc.raw.push(line)
         try { proc.lines.push(JSON.parse(line) as LogLine) } catch { /* plain stderr line: kept in raw */ }
       })
+    }
+    if (this.machines && child.pid !== undefined) {
+      mkdirSync(this.plugDir, { recursive: true })
+      writeFileSync(join(this.plugDir, `${name}.pid`), `${child.pid}\n`)
     }
     this.nodes.set(name, proc)
     return proc
