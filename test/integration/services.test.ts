@@ -11,11 +11,14 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CLI, TestCluster, TEST_TIMING } from '../helpers/cluster.js'
 import {
-  allUp, checkWitness, cli, destroyWithWorkers, installScript, killMachine, replays, runsOf, scriptResource, stopAll, waitRuns, workerPid,
+  allUp, checkWitness, cli, destroyWithWorkers, installScript, killMachine, replays, runsOf, scriptResource, startsOf, stopAll, waitRuns, workerPid,
 } from '../helpers/services.js'
 
 const { diskDeadAfterMs } = TEST_TIMING
 const run = promisify(execFile)
+/** After a takeover, long enough for a second start to show: 5 monitor intervals, 6 disk cycles. */
+const SETTLE_MS = 1500
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS))
 
 t.test('2 nodes: kill -9 the owner, the survivor takes over; the preferred node returns and gets it back; relocate by command', async (t) => {
   const c = await TestCluster.create(['a', 'b'])
@@ -33,11 +36,15 @@ t.test('2 nodes: kill -9 the owner, the survivor takes over; the preferred node 
   const tookOverAt = await waitRuns(c, 'b', 1, diskDeadAfterMs + 8000)
   t.ok(tookOverAt - killedAt >= diskDeadAfterMs - TEST_TIMING.diskIntervalMs - 100, `b did not take over before a was proven gone (${tookOverAt - killedAt} ms)`)
   t.comment(`failover (kill -9 to the start on b): ${tookOverAt - killedAt} ms`)
+  await settle()
+  t.equal(startsOf(c, 'b'), 1, 'the survivor started the service exactly once')
+  checkWitness(t, c)
 
   c.start('a')
   await waitRuns(c, 'a', 2, 20_000)
   const runs = runsOf(c)
   t.ok(runs.some((r) => r.node === 'b' && r.stopped), 'b stopped cleanly before a started again (failback)')
+  t.same([startsOf(c, 'a'), startsOf(c, 'b')], [2, 1], 'failback: a started once more, b did not start again')
 
   const moved = cli(c, 'b', 'service', 'relocate', 'web', '--to', 'b')
   t.equal(moved.code, 0, `relocate: ${moved.stdout}${moved.stderr}`)
@@ -50,6 +57,30 @@ t.test('2 nodes: kill -9 the owner, the survivor takes over; the preferred node 
   await stopAll(t, c)
   checkWitness(t, c)
   t.ok(runsOf(c).every((r) => r.stopped || r.node === 'a'), 'a clean node stop stops its services')
+  replays(t, c)
+})
+
+t.test('3 nodes: kill -9 the owner, the next node of its domain takes over exactly once', async (t) => {
+  const c = await TestCluster.create(['a', 'b', 'c'])
+  t.teardown(destroyWithWorkers(c))
+  const script = await installScript(c)
+  c.startAll()
+  await allUp(c)
+  // Not in node-id order: after b comes c, and a (the lowest id) is last.
+  const added = cli(c, 'a', 'service', 'add', 'web', '--domain', 'b,c,a', '--failback', 'off', '--resource', scriptResource(script))
+  t.equal(added.code, 0, `service add: ${added.stdout}${added.stderr}`)
+  await waitRuns(c, 'b', 1, 10_000)
+
+  const killedAt = Date.now()
+  killMachine(c, 'b')
+  const tookOverAt = await waitRuns(c, 'c', 1, diskDeadAfterMs + 8000)
+  t.ok(tookOverAt - killedAt >= diskDeadAfterMs - TEST_TIMING.diskIntervalMs - 100, `c did not take over before b was proven gone (${tookOverAt - killedAt} ms)`)
+  t.comment(`failover (kill -9 to the start on c): ${tookOverAt - killedAt} ms`)
+  await settle()
+  t.same(['a', 'b', 'c'].map((n) => startsOf(c, n)), [0, 1, 1], 'c, next in the domain, started it exactly once; a never did')
+  checkWitness(t, c)
+  await stopAll(t, c)
+  checkWitness(t, c)
   replays(t, c)
 })
 
