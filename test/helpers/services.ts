@@ -6,10 +6,11 @@
  * process and of its service worker (a dead machine runs nothing).
  */
 import type { Test } from 'tap'
+import { execFile } from 'node:child_process'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli, type TestCluster } from './cluster.js'
+import { CLI, runCli, type TestCluster } from './cluster.js'
 import { describeRuns, overlaps, readRuns, type Run } from './witness.js'
 
 export const UP_WITHIN_MS = 15_000
@@ -91,6 +92,16 @@ export function killMachine(c: TestCluster, node: string): void {
 /** The real CLI, aimed at `node`'s control socket. */
 export function cli(c: TestCluster, node: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
   return runCli([...args, '-c', c.file, '--node', node])
+}
+
+/** The same, without blocking this process: for commands that may run side by side. */
+export function cliAsync(c: TestCluster, node: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args, '-c', c.file, '--node', node], { encoding: 'utf8' }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
+      resolve({ code, stdout, stderr })
+    })
+  })
 }
 
 export function checkWitness(t: Test, c: TestCluster): void {
