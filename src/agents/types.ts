@@ -66,7 +66,11 @@ export interface IpSpec {
   address: string
   prefix: number
   interface: string
-  /** Send gratuitous ARP after adding an IPv4 address so neighbours update their caches. */
+  /**
+   * Gratuitous ARP after adding an IPv4 address, so neighbours update their caches: absent,
+   * sent when `arping` is on the agent PATH (skipped when not); false, never; true, required
+   * (without arping the start answers misconfigured). See ip-agent.ts.
+   */
   arping?: boolean
 }
 
