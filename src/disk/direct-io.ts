@@ -1,6 +1,11 @@
 /**
- * Reads that bypass the page cache. On real shared storage another node's writes never pass
- * through our page cache, so a cached read could return a stale copy of its status block.
+ * Reads and writes that bypass the page cache. On real shared storage another node's writes
+ * never pass through our page cache, so a cached read could return a stale copy of its status
+ * block. Writes matter as much: a buffered write of one 512-byte block into a block device
+ * whose cache works in 4096-byte blocks rewrites the whole 4096 bytes from this node's cached
+ * copy, putting back stale versions of up to seven *other* nodes' blocks (one writer per block
+ * would not hold). So writes go through the same O_DIRECT (and O_DSYNC) descriptor, from the
+ * same aligned window, and a block device that refuses them is refused at open.
  * O_DIRECT needs the memory address, the file offset and the length aligned (to the device's
  * logical block size, or the page size on some paths); offsets and lengths are multiples of
  * the block size already, but Node cannot ask for aligned memory. We try, in order:
@@ -25,10 +30,12 @@ export interface BlockReader {
   readonly directIo: boolean
   /** Reads `length` bytes at `position` into a fresh Buffer; fewer bytes at the end of the device. */
   read(position: number, length: number): Promise<Buffer>
+  /** Writes `data` at `position`, synced (O_DSYNC); returns the bytes written. */
+  write(position: number, data: Buffer): Promise<number>
   close(): Promise<void>
 }
 
-/** Ordinary reads through an already open handle (which the caller owns and closes). */
+/** Ordinary reads and O_DSYNC writes through an already open handle (which the caller owns and closes). */
 export function cachedReader(handle: FileHandle): BlockReader {
   return {
     directIo: false,
@@ -36,6 +43,10 @@ export function cachedReader(handle: FileHandle): BlockReader {
       const buf = Buffer.alloc(length)
       const { bytesRead } = await handle.read(buf, 0, length, position)
       return buf.subarray(0, bytesRead)
+    },
+    async write(position, data) {
+      const { bytesWritten } = await handle.write(data, 0, data.length, position)
+      return bytesWritten
     },
     close: async () => undefined,
   }
@@ -72,7 +83,8 @@ async function findAlignedWindow(handle: FileHandle, windowBytes: number): Promi
 class DirectReader implements BlockReader {
   private broken = false
 
-  constructor(private readonly handle: FileHandle, private readonly window: Buffer, private readonly fallback: BlockReader) {}
+  /** `strict`: a block device, where falling back to cached writes would be unsafe. */
+  constructor(private readonly handle: FileHandle, private readonly window: Buffer, private readonly fallback: BlockReader, private readonly strict: boolean) {}
 
   get directIo(): boolean { return !this.broken }
 
@@ -83,26 +95,46 @@ class DirectReader implements BlockReader {
       const { bytesRead } = await this.handle.read(this.window, 0, length, position)
       return Buffer.from(this.window.subarray(0, bytesRead))
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error
-      this.broken = true
+      this.fallBack(error)
       return this.fallback.read(position, length)
     }
+  }
+
+  async write(position: number, data: Buffer): Promise<number> {
+    if (data.length > this.window.length) throw new RangeError(`direct write of ${data.length} bytes exceeds the ${this.window.length}-byte aligned window`)
+    if (this.broken) return this.fallback.write(position, data)
+    data.copy(this.window, 0)
+    try {
+      const { bytesWritten } = await this.handle.write(this.window, 0, data.length, position)
+      return bytesWritten
+    } catch (error) {
+      this.fallBack(error)
+      return this.fallback.write(position, data)
+    }
+  }
+
+  /** EINVAL: this path refuses direct I/O after all; a file falls back to cached I/O for good, a block device never. */
+  private fallBack(error: unknown): void {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL' || this.strict) throw error
+    this.broken = true
   }
 
   close(): Promise<void> { return this.handle.close() }
 }
 
 /**
- * An O_DIRECT reader for reads of at most `maxReadBytes` (a multiple of `blockSize`), or the
- * fallback when the path refuses O_DIRECT. Callers must not run two reads at once (one window).
- * The device must hold at least `maxReadBytes` (the probe reads that much at position 0).
+ * An O_DIRECT reader and writer for I/O of at most `maxReadBytes` (a multiple of `blockSize`),
+ * or the fallback (cached reads, O_DSYNC writes through `fallback`) when the path refuses
+ * O_DIRECT. Callers must not run two operations at once (one window). The device must hold at
+ * least `maxReadBytes` (the probe reads that much at position 0). `blockDevice`: direct I/O is
+ * required once it works (a later EINVAL is an error, not a fallback).
  */
-export async function openBlockReader(path: string, fallback: FileHandle, maxReadBytes: number): Promise<BlockReader> {
+export async function openBlockReader(path: string, fallback: FileHandle, maxReadBytes: number, blockDevice = false): Promise<BlockReader> {
   const direct = (constants as Record<string, number | undefined>).O_DIRECT
   if (direct === undefined) return cachedReader(fallback)
   let handle: FileHandle
   try {
-    handle = await fs.open(path, constants.O_RDONLY | direct)
+    handle = await fs.open(path, constants.O_RDWR | constants.O_DSYNC | direct)
   } catch {
     return cachedReader(fallback)
   }
@@ -111,5 +143,5 @@ export async function openBlockReader(path: string, fallback: FileHandle, maxRea
     await handle.close()
     return cachedReader(fallback)
   }
-  return new DirectReader(handle, window, cachedReader(fallback))
+  return new DirectReader(handle, window, cachedReader(fallback), blockDevice)
 }

@@ -26,7 +26,7 @@ import { decodeBlock, encodeBlock, type BlockFields, type DecodeResult } from '.
 import { sizeBytes } from './device-size.js'
 import { openBlockReader, type BlockReader } from './direct-io.js'
 import { initDisk, type InitOptions } from './disk-init.js'
-import { ioError, openDevice, readAt, writeFully } from './handle.js'
+import { ioError, openDevice, readAt } from './handle.js'
 import { findHeader, type FoundHeader } from './header-scan.js'
 import { blockIndex, blockOffset, leaseSlot, requiredBytes, type BlockKind, type Copy, type Geometry } from './layout.js'
 import { mergeCopies, type MergedRead } from './merge-copies.js'
@@ -101,7 +101,12 @@ export class QuorumDisk {
     const handle = await openDevice(path, false)
     try {
       const found = await QuorumDisk.readHeader(path, handle, options.expectClusterName)
-      const reader = await openBlockReader(path, handle, found.geometry.maxNodes * found.geometry.blockSize)
+      const { isBlockDevice } = await sizeBytes(handle)
+      const reader = await openBlockReader(path, handle, found.geometry.maxNodes * found.geometry.blockSize, isBlockDevice)
+      if (isBlockDevice && !reader.directIo) {
+        await reader.close()
+        throw new CarbError('CARB_ERR_DISK_OPEN', `the block device refuses O_DIRECT I/O of ${found.geometry.blockSize}-byte blocks (a 4Kn device needs \`disk init --block-size 4096\`): cached writes would rewrite neighbouring nodes' blocks from a stale cache`, path)
+      }
       return new QuorumDisk(path, handle, reader, found, options.clock ?? realClock)
     } catch (error) {
       await handle.close()
@@ -159,9 +164,20 @@ export class QuorumDisk {
     const shadow = await this.readCopy(kind, slot, 1, options.writer)
     const merged = mergeCopies(primary.result, shadow.result, this.where(kind, slot))
     if (merged.ok && shadow.raw !== undefined && options.repairAs !== undefined && options.repairAs === merged.block.writer) {
-      await writeFully(this.handle, shadow.raw, blockOffset(this.geometry, 0, kind, slot), this.where(kind, slot, 0)).catch(() => undefined)
+      await this.writeRaw(shadow.raw, blockOffset(this.geometry, 0, kind, slot), this.where(kind, slot, 0)).catch(() => undefined)
     }
     return merged
+  }
+
+  /** One whole block, through the direct (uncached) path where there is one; a short write is a torn block. */
+  private async writeRaw(block: Buffer, position: number, where: string): Promise<void> {
+    let written: number
+    try {
+      written = await this.reader.write(position, block)
+    } catch (error) {
+      throw ioError(error, where)
+    }
+    if (written !== block.length) throw new CarbError('CARB_ERR_DISK_IO', `short write: ${written} of ${block.length} bytes at byte ${position}`, where)
   }
 
   /** The next sequence for a block this process writes: after the highest in either copy, the first time. */
@@ -189,7 +205,7 @@ export class QuorumDisk {
     const errors: CarbError[] = []
     for (const copy of COPIES) {
       try {
-        await writeFully(this.handle, block, blockOffset(this.geometry, copy, kind, slot), this.where(kind, slot, copy))
+        await this.writeRaw(block, blockOffset(this.geometry, copy, kind, slot), this.where(kind, slot, copy))
         okByCopy.push(true)
       } catch (error) {
         errors.push(ioError(error, this.where(kind, slot, copy)))

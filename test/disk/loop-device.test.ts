@@ -83,4 +83,29 @@ if (problem !== undefined) {
     const needBytes = requiredBytes(geometryWithDefaults())
     await t.rejects(QuorumDisk.init(device, { clusterName: 'web' }), { code: 'CARB_ERR_DISK_TOO_SMALL', message: new RegExp(`${256 * 1024} bytes.*${needBytes}`) })
   })
+  // Regression: status, ballot and mailbox blocks were once written with buffered O_DSYNC
+  // writes. Through a block device whose page cache works in 4 KiB blocks (any device whose
+  // size is a multiple of 4 KiB), a 512-byte write was a read-modify-write of the whole 4 KiB
+  // from this node's cache, which O_DIRECT reads never refresh: it put back the neighbours'
+  // blocks as this node had last cached them. Writes now go through the O_DIRECT descriptor.
+  t.test('a node writing through a 4 KiB-cached device never reverts a neighbour\'s 512-byte block', async (t) => {
+    const geometry = { blockSize: 512 as const, maxNodes: 4, maxServices: 4, configBlocks: 4 }
+    const file = join(t.testdir(), 'shared.img')
+    await QuorumDisk.init(file, { clusterName: 'web', geometry })
+    await fs.truncate(file, Math.ceil(requiredBytes(geometry) / 4096) * 4096)
+    const device = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim()
+    t.teardown(() => { execFileSync('losetup', ['-d', device]) })
+    t.equal(execFileSync('blockdev', ['--getbsz', device], { encoding: 'utf8' }).trim(), '4096', 'the device caches 4 KiB blocks')
+    const viaDevice = await QuorumDisk.open(device, { expectClusterName: 'web' })
+    const viaFile = await QuorumDisk.open(file, { expectClusterName: 'web' })
+    t.teardown(async () => { await viaDevice.close(); await viaFile.close() })
+    const status = (nodeId: number, name: string) => ({ nodeId, name, incarnation: 1, state: 'up' as const, wallMs: Date.now() })
+    await viaDevice.writeStatus(1, status(1, 'a'))
+    for (let round = 0; round < 3; round++) {
+      const bWrote = await viaFile.writeStatus(2, status(2, 'b'))
+      await viaDevice.writeStatus(1, status(1, 'a'))
+      const seen = await viaFile.readStatus(2)
+      t.ok(seen.ok && seen.seq === bWrote.seq, `round ${round}: b's block holds b's last write (seq ${bWrote.seq}); read ${seen.ok ? `seq ${seen.seq}` : seen.error.oneLine()}`)
+    }
+  })
 }
