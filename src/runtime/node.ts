@@ -259,7 +259,9 @@ export class NodeRuntime {
       const wrote = await this.writeOwnStatus(undefined, mailboxError)
       // The hardware watchdog is fed only by a member whose status reached the disk this cycle.
       if (wrote && this.localState() === 'member' && !this.halted) await this.watchdog?.feed()
-      if (!this.halted) await this.services.cycle()
+      // Out (self-fenced or poisoned): the self-fence stops everything; the old incarnation's
+      // service machines must not act beside it (place, stop, release) on their own.
+      if (!this.halted && this.localState() !== 'out') await this.services.cycle()
     } finally {
       this.diskBusy = false
     }

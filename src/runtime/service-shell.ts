@@ -266,7 +266,7 @@ export class ServiceShell {
       }
       const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom)
       const taken = proof as ProofVerdict | null
-      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: fresh.holder === this.deps.self.id || fresh.holder === 0 ? 'the lease was free or ours' : 'unknown', proofKind: 'unchecked' }
+      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: 'the lease was free, or held by an earlier incarnation of this node (stopped by its self-fence or start-up clean-up)', proofKind: 'free-or-own' }
       if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance, ...proven })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
     } catch (error) {
