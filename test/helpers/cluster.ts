@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { createSocket } from 'node:dgram'
 
@@ -149,9 +149,26 @@ export class TestCluster {
     return this.node(name).lines.filter((l) => l.machine !== undefined)
   }
 
+  /**
+   * The node process itself: the child's pid, or in a machine, the one child of `unshare`
+   * (which does not pass signals on). Null once it is gone.
+   */
+  nodePid(name: string): number | null {
+    const p = this.node(name)
+    if (p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return null
+    if (!this.machines) return p.child.pid
+    try {
+      const inner = Number(readFileSync(`/proc/${p.child.pid}/task/${p.child.pid}/children`, 'utf8').trim().split(/\s+/)[0])
+      return Number.isInteger(inner) && inner > 0 ? inner : null
+    } catch {
+      return null
+    }
+  }
+
   async stop(name: string): Promise<number | null> {
     const p = this.node(name)
-    if (p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGCONT'); p.child.kill('SIGTERM') }
+    const pid = this.nodePid(name)
+    if (pid !== null) { process.kill(pid, 'SIGCONT'); process.kill(pid, 'SIGTERM') }
     const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
     const code = await p.exited
     clearTimeout(timer)
