@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline'
 import { createSocket } from 'node:dgram'
 
 /** The package root, found from here whether this file runs as TypeScript or from dist/. */
-function packageRoot(from: string): string {
+export function packageRoot(from: string): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir
   throw new Error(`no package.json above ${from}`)
 }

@@ -5,34 +5,51 @@
  *   node dist/test/journals/make-sample.js
  *
  * It writes the incident of the current decision-code version only; samples of older versions
- * are never rewritten (the membership-1 one came from this file's earlier revision: c
- * SIGKILLed; a SIGSTOPped past its deadline, self-fenced, rejoined as incarnation 2).
+ * are never rewritten (membership-1: c SIGKILLed; a SIGSTOPped past its deadline, self-fenced,
+ * rejoined as incarnation 2. services-1: web on a; a killed, b takes over; a returns and gets
+ * web back; relocated to c by command. Both came from this file's earlier revisions).
  *
- * services-1: three nodes come up; service web (domain a, b, c; an LSB script) starts on a;
- * a's machine dies (SIGKILL of the node and its worker) and b takes over once a is proven
- * dead; a comes back and gets web back (failback); an administrator relocates web to c;
- * everyone stops cleanly. Each node's journal is exported with a manifest of what replay
- * reproduced at the time; replay.test.ts holds every later build to it.
+ * fencing-1: three nodes, each a "machine" (a PID namespace) whose fencing topology is a
+ * power switch that fails (it always answers "failed") then the project's stand-in power
+ * switch (fence_kill, a power cut). Service web (domain a, b, c; an LSB script) starts on a;
+ * a's daemon is frozen (SIGSTOP) while its service keeps running; b counts a dead, fences it
+ * (first method fails, second cuts a's machine) and takes web over on the "fenced" proof;
+ * a's machine is powered back on and gets web back (failback); everyone stops cleanly. Each
+ * node's journal is exported with a manifest of what replay reproduced at the time;
+ * replay.test.ts holds every later build to it.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TestCluster, TEST_TIMING, runCli } from '../helpers/cluster.js'
 import { readRuns } from '../helpers/witness.js'
+import { FAILING_AGENT, PDU_AGENT, startSwitch } from '../helpers/power-switch.js'
 import { openJournalSource, writeExportFile } from '../../journal/export-file.js'
 import type { StoredRecord } from '../../journal/records.js'
 import { replayRecords } from '../../journal/replay.js'
 import { DECISION_CODE_VERSION, MACHINES, REPLAYABLE_CODE_VERSIONS } from '../../machines/registry.js'
 
 const outDir = join(import.meta.dirname, '../../../test/journals', DECISION_CODE_VERSION)
-const c = await TestCluster.create(['a', 'b', 'c'])
+const fixtures = join(import.meta.dirname, '../../../test')
+// The power switch stands outside every machine (test/helpers/power-switch.ts); each node's
+// topology is a switch that cannot be reached, then the working one.
+const sw = await startSwitch()
+const c = await TestCluster.create(['a', 'b', 'c'], {
+  machines: true,
+  topLevel: () => ['fencing: { retryBaseMs: 500, retryMaxMs: 1000, roundsMax: 3 }'],
+  nodeLines: () => [
+    'fence:',
+    `  - { method: agent, name: broken-pdu, agent: ${FAILING_AGENT}, timeoutMs: 5000 }`,
+    `  - { method: agent, name: pdu, agent: ${PDU_AGENT}, params: { ipaddr: 127.0.0.1, ipport: ${sw.port} }, timeoutMs: 10000 }`,
+  ],
+})
+sw.piddir = c.plugDir
 try {
   const script = join(c.dir, 'witness-service.sh')
-  await writeFile(script, (await readFile(join(import.meta.dirname, '../../../test/integration/fixtures/witness-service.sh'), 'utf8')).replace('WITNESS_DIR', c.dir))
+  await writeFile(script, (await readFile(join(fixtures, 'integration/fixtures/fencing-agents-witness-service.sh'), 'utf8')).replace('WITNESS_DIR', c.dir))
   await chmod(script, 0o755)
   const runsOn = (node: string): number => readRuns(join(c.dir, 'witness.log')).filter((r) => r.node === node).length
   const until = async (what: string, done: () => boolean, timeoutMs: number): Promise<void> => {
-    for (const deadline = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    for (const deadline = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; b said:\n${c.node("b").raw.filter((l) => !l.includes("\"machine\":\"peer")).slice(-12).join("\n")}`)
   }
   const cli = (...args: string[]): void => {
     const r = runCli([...args, '-c', c.file, '--node', 'b'])
@@ -42,14 +59,13 @@ try {
   for (const o of c.names) for (const p of c.names) if (o !== p) await c.waitPeer(o, p, 'up', 15_000)
   cli('service', 'add', 'web', '--domain', 'a,b,c', '--failback-stable-ms', '1000', '--resource', `{type: script, name: app, path: ${script}, monitorIntervalMs: 500}`)
   await until('web on a', () => runsOn('a') === 1, 10_000)
-  c.node('a').child.kill('SIGKILL')
-  const worker = join(c.dir, 'pids', 'a.service')
-  if (existsSync(worker)) process.kill(Number(readFileSync(worker, 'utf8')), 'SIGKILL')
-  await until('web on b', () => runsOn('b') === 1, TEST_TIMING.diskDeadAfterMs + 8000)
+  const frozen = c.nodePid('a')
+  if (frozen === null) throw new Error('no node process for a')
+  process.kill(frozen, 'SIGSTOP')
+  await until('web on b', () => runsOn('b') === 1, TEST_TIMING.diskDeadAfterMs + 20_000)
+  await c.node('a').exited
   c.start('a')
-  await until('web back on a', () => runsOn('a') === 2, 20_000)
-  cli('service', 'relocate', 'web', '--to', 'c')
-  await until('web on c', () => runsOn('c') === 1, 15_000)
+  await until('web back on a', () => runsOn('a') === 2, 30_000)
   for (const n of c.names) await c.stop(n)
   await mkdir(outDir, { recursive: true })
   const manifest: Record<string, unknown> = {}
@@ -63,8 +79,10 @@ try {
     await writeExportFile(join(outDir, `${n}.journal`), { magic: 'carbonado-journal', v: 1, exportedAtWallMs: 0, node: n, records: records.length }, records)
     manifest[n] = { records: result.records, inputs: result.inputs, transitions: result.transitions, machines: result.machines }
   }
-  await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ decisionCodeVersion: DECISION_CODE_VERSION, incident: 'service web on a; a killed, b takes over; a returns and gets web back (failback); relocated to c by command', journals: manifest }, null, 2)}\n`)
+  const incident = 'web on a; a frozen (SIGSTOP) with its service running; b fences a (a failing switch, then a power cut) and takes web over on the fenced proof; a powered back on gets web back (failback)'
+  await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ decisionCodeVersion: DECISION_CODE_VERSION, incident, journals: manifest }, null, 2)}\n`)
   process.stdout.write(`wrote ${outDir}\n`)
 } finally {
   await c.destroy()
+  await sw.close()
 }
