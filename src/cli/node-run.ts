@@ -13,13 +13,14 @@ export async function nodeRun(args: string[]): Promise<number> {
   if (format !== 'plain' && format !== 'json') throw new CarbError('CARB_ERR_USAGE', `node run: --log-format must be plain or json, got "${format}"`)
   const log = createLogger(name, format as LogFormat, realClock)
   const runtime = await NodeRuntime.start({ config, nodeName: name, log })
-  await new Promise<void>((resolve) => {
+  // Exit 1 when a service did not stop in time: the node left without writing "down", and
+  // its leases stay held until it is fenced or counted gone (systemd shows the unit failed).
+  return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       log.log('info', `${signal}: leaving the cluster cleanly`)
-      runtime.stop().then(resolve, (error: unknown) => { log.log('error', String(error)); resolve() })
+      runtime.stop().then((stoppedAll) => resolve(stoppedAll ? 0 : 1), (error: unknown) => { log.log('error', String(error)); resolve(1) })
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
-  return 0
 }

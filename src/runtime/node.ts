@@ -466,8 +466,9 @@ export class NodeRuntime {
    * keep running meanwhile, so peers see a live node), then leave (so peers need not wait for
    * a timeout), write "down", flush, close.
    */
-  async stop(): Promise<void> {
-    if (this.stopping) return
+  /** Clean stop (SIGTERM). False when a service did not stop in time: "down" was not written. */
+  async stop(): Promise<boolean> {
+    if (this.stopping) return false
     this.stopping = true
     this.leaving = true
     this.services.shutdown(this.clock.monotonicMs())
@@ -492,5 +493,6 @@ export class NodeRuntime {
     if (stoppedAll) await this.watchdog?.disarm()
     else await this.watchdog?.abandon()
     this.options.log.log('info', `node ${this.self.name} stopped (incarnation ${this.incarnation})`)
+    return stoppedAll
   }
 }
