@@ -16,19 +16,17 @@
  * running services fences first and survives. Fencing starts only while this node is a
  * member: a node out of the cluster fences nobody.
  */
-import type { Clock } from '../clock.js'
-import type { ClusterConfig, NodeConfig } from '../config/load.js'
+import type { NodeConfig } from '../config/load.js'
 import type { AgentMethod } from '../config/fencing.js'
 import { diskDeadAfterMinMs } from '../config/timing.js'
 import { CarbError, isCarbError } from '../errors.js'
-import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { noticesAbout, readOutboxes, writeOutbox, withNotice, withPill, withoutPill, type Outbox, type OutboxRead } from '../disk/mailbox.js'
 import { fenceOff } from '../fence/agent.js'
 import type { FenceRecord } from '../../machines/takeover-proof.js'
 import type { FenceEffect, FenceInput } from '../../machines/fencing-events.js'
 import type { FenceAttempt, FencingContext } from '../../machines/fencing.js'
-import type { Decision, MachineHost } from './machine-host.js'
-import type { Logger } from './log.js'
+import type { Decision } from './machine-host.js'
+import type { ShellDeps } from './shell-deps.js'
 
 /** Operations kept per target after they ended, for status and proofs. */
 const FENCE_HISTORY_MAX = 8
@@ -42,15 +40,7 @@ export interface PeerSnapshot {
   diskSilentMs: number
 }
 
-export interface FenceShellDeps {
-  config: ClusterConfig
-  self: NodeConfig
-  disk: QuorumDisk
-  host: MachineHost
-  clock: Clock
-  log: Logger
-  commit: () => void
-  incarnation: () => number
+export interface FenceShellDeps extends ShellDeps {
   peerView: (name: string) => PeerSnapshot | null
   /** This node holds or runs a service now (the race delay does not apply to it). */
   runsServices: () => boolean

@@ -14,21 +14,18 @@
  * Agents start and monitor only while this node is a member: a node resumed after a pause,
  * or out, never starts or probes a resource again in that incarnation (stops still run).
  */
-import type { Clock } from '../clock.js'
-import type { ClusterConfig, NodeConfig } from '../config/load.js'
 import { proposeConfig, readConfig } from '../config/config-store.js'
 import type { ServiceDef, ServicesDoc } from '../config/services.js'
 import { EMPTY_SERVICES } from '../config/services.js'
 import { isCarbError } from '../errors.js'
-import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { acquireLease, readLease, releaseLease, type LeaseView } from '../disk/lease.js'
 import { runAgent } from '../agents/run.js'
 import { placement, type PlacementInput } from '../../machines/placement.js'
 import { describeProof, takeoverProof, type FenceRecord, type HolderView, type ProofVerdict } from '../../machines/takeover-proof.js'
 import { Deadline } from '../agents/run-process.js'
 import type { ServiceEffect, ServiceInput } from '../../machines/service-events.js'
-import type { Decision, MachineHost } from './machine-host.js'
-import type { Logger } from './log.js'
+import type { Decision } from './machine-host.js'
+import type { ShellDeps } from './shell-deps.js'
 
 /** States of a service machine in which this node may hold the service's lease. */
 const HOLDING_STATES = ['acquiring', 'starting', 'running', 'recovering', 'stopping', 'releasing', 'failed']
@@ -39,18 +36,9 @@ const DISABLE_ATTEMPTS_MAX = 5
 
 export type MemberState = PlacementInput['nodes'][number]['state']
 
-export interface ServiceShellDeps {
-  config: ClusterConfig
-  self: NodeConfig
-  disk: QuorumDisk
-  host: MachineHost
-  clock: Clock
-  log: Logger
-  /** Journal what was delivered, then carry out the decisions (NodeRuntime.commit). */
-  commit: () => void
+export interface ServiceShellDeps extends ShellDeps {
   /** This node's membership view: state of every node (self included) and since when it is up. */
   members: () => { name: string; nodeId: number; state: MemberState; upSinceMs: number | null }[]
-  incarnation: () => number
   /** What this node knows of a lease holder, for the takeover proof; null if not configured. */
   holderView: (nodeId: number) => HolderView | null
   /** Successful fencing operations against a node, newest last. */

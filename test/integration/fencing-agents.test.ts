@@ -27,7 +27,7 @@ import { join } from 'node:path'
 import { runCli, TestCluster, TEST_TIMING, type LogLine } from '../helpers/cluster.js'
 import { allUp, checkWitness, cliAsync, runsOf, scriptResource, startsOf, waitRuns } from '../helpers/services.js'
 import { describeRuns, type Run } from '../helpers/witness.js'
-import { alive, childrenOf, pduTopology, startSwitch, type PowerSwitch } from '../helpers/power-switch.js'
+import { alive, childrenOf, pduTopology, startSwitch } from '../helpers/power-switch.js'
 import { requestControl } from '../../src/runtime/control.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
