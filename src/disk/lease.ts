@@ -107,8 +107,16 @@ function gaveUp(reason: 'contention' | 'stale' | 'io', current: LeaseCommitted |
   return { holder, reason: `no decision after ${attempts} attempts (${reason})`, code: reason === 'io' ? 'CARB_ERR_DISK_IO' : 'CARB_ERR_LEASE_CONTENTION' }
 }
 
-export async function acquireLease(disk: BallotDisk, serviceIndex: number, self: LeaseSelf, mayTakeFrom: MayTakeFrom, options: Partial<RetryOptions> = {}): Promise<AcquireResult> {
-  const plan = (current: LeaseCommitted | null): AcquirePlan => planAcquire(leaseView(current), self, mayTakeFrom)
+/**
+ * `onPlan` sees the lease every attempt planned against: the last one is the value a decided
+ * proposal replaced (the caller journals the proof for that one, not for an earlier attempt's).
+ */
+export async function acquireLease(disk: BallotDisk, serviceIndex: number, self: LeaseSelf, mayTakeFrom: MayTakeFrom, options: Partial<RetryOptions> = {}, onPlan?: (current: LeaseView) => void): Promise<AcquireResult> {
+  const plan = (current: LeaseCommitted | null): AcquirePlan => {
+    const view = leaseView(current)
+    onPlan?.(view)
+    return planAcquire(view, self, mayTakeFrom)
+  }
   const result = await updateRegister(disk, ref(serviceIndex, self.nodeId), plan, options)
   if (result.kind === 'decided') return { acquired: true, instance: result.instance }
   if (result.kind === 'gave-up') return { acquired: false, ...gaveUp(result.reason, result.current, result.errors, result.attempts) }

@@ -246,15 +246,13 @@ export class ServiceShell {
         this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(fresh.holder), reason: `not proposed: on lease instance ${fresh.instance} placement chooses ${verdict.owner ?? 'no node'} (${verdict.reason})` })
         return
       }
-      // The proof checked against the lease the Paxos round read, the last one it was asked about.
-      let proof: ProofVerdict | null = null
-      const mayTakeFrom = (current: LeaseView): string | null => {
-        proof = this.proof(current)
-        return proof.ok ? null : proof.reason
-      }
-      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom)
-      const taken = proof as ProofVerdict | null
-      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: 'the lease was free, or held by an earlier incarnation of this node (stopped by its self-fence or start-up clean-up)', proofKind: 'free-or-own' }
+      // The proof journaled is the one for the lease the deciding attempt planned against (the
+      // value it replaced), not an earlier attempt's; the rule itself gated every attempt.
+      let planned: LeaseView | null = null
+      const mayTakeFrom = (current: LeaseView): string | null => { const v = this.proof(current); return v.ok ? null : v.reason }
+      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom, {}, (current) => { planned = current })
+      const taken = planned === null ? null : this.proof(planned)
+      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: `no proof recorded: ${taken === null ? 'no attempt planned' : taken.reason}`, proofKind: 'unproven' }
       if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance, ...proven })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
     } catch (error) {
