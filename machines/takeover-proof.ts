@@ -40,6 +40,8 @@ export interface HolderView {
   diskSilentMs: number
   /** The holder's fencing topology has at least one method. */
   fenceable: boolean
+  /** The holder's status block was unreadable at the last read: its silence proves nothing. */
+  diskUnreadable?: boolean
 }
 
 export interface FenceRecord { incarnation: number | null; method: string; detail: string }
@@ -76,9 +78,17 @@ export function takeoverProof(input: ProofInput): ProofVerdict {
   if (holder.state === 'left' && seen >= lease.incarnation) return { ok: true, proof: { kind: 'left-cleanly', incarnation: seen } }
   if (seen > lease.incarnation && ['up', 'suspect', 'left'].includes(holder.state)) return { ok: true, proof: { kind: 'restarted', incarnation: seen } }
   const fence = [...input.fenced].reverse().find((r) => covers(r, lease.incarnation, holder.incarnation))
+  // A fence that "succeeded" while the holder still shows up alive as that incarnation (an agent
+  // that cut the wrong outlet, an acknowledgement of a running node) proves nothing.
+  if (fence !== undefined && holder.state === 'up' && seen === lease.incarnation) {
+    return { ok: false, reason: `holder ${holder.name} was reported fenced by ${fence.method} but is up as incarnation ${seen}: not proven gone`, needsFencing: false }
+  }
   if (fence !== undefined) return { ok: true, proof: { kind: 'fenced', incarnation: fence.incarnation ?? lease.incarnation, method: fence.method, detail: fence.detail } }
   if (holder.state !== 'dead') return { ok: false, reason: `holder ${holder.name} is ${holder.state}, not proven gone`, needsFencing: false }
   if (holder.fenceable) return { ok: false, reason: `holder ${holder.name} is dead: waiting for it to be fenced`, needsFencing: true }
+  if (holder.silentPastDeadline && holder.diskUnreadable === true) {
+    return { ok: false, reason: `holder ${holder.name}'s status block is unreadable: its silence does not prove it stopped (fence it, or \`carbonado fence ack\`)`, needsFencing: false }
+  }
   if (holder.silentPastDeadline) {
     return { ok: true, proof: { kind: 'self-fence-deadline', incarnation: lease.incarnation, diskSilentMs: Math.round(holder.diskSilentMs), diskDeadAfterMs: input.diskDeadAfterMs } }
   }

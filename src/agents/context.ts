@@ -35,6 +35,7 @@ export function runCommand(ctx: AgentContext, argv: readonly string[], command: 
     timeoutMs: command.timeoutMs === undefined ? remainingMs : Math.min(remainingMs, command.timeoutMs),
     env: agentEnvironment(command.env ?? {}, ctx.options.env),
     capture: ctx.capture,
+    ...(ctx.options.signal === undefined ? {} : { signal: ctx.options.signal }),
   })
 }
 

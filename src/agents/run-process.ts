@@ -41,6 +41,8 @@ export interface ProcessOptions {
    * lines there). Absent: stdin is /dev/null, as for every resource agent.
    */
   stdin?: string
+  /** Aborted: the command's process group is killed at once, as on a timeout (a node going out). */
+  signal?: AbortSignal
 }
 
 /** The time left for an operation that runs several commands under one timeout. */
@@ -57,10 +59,20 @@ type Ended = { code: number | null; signal: NodeJS.Signals | null } | { error: E
 export const TIMED_OUT = Symbol('timed out')
 
 /** `promise`, or TIMED_OUT if it has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+export function within<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined
-  const expiry = new Promise<typeof TIMED_OUT>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms) })
-  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer))
+  let onAbort: (() => void) | undefined
+  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms)
+    if (signal === undefined) return
+    onAbort = () => resolve(TIMED_OUT)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  return Promise.race([promise, expiry]).finally(() => {
+    clearTimeout(timer)
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+  })
 }
 
 function streamsClosed(child: ChildProcess): Promise<void> {
@@ -100,7 +112,7 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   const done = (fields: Partial<ProcessRun>): ProcessRun => ({
     exitCode: null, signal: null, timedOut: false, spawnError: null, unreaped: false, noTimeLeft: false, ...fields, durationMs: Math.round(performance.now() - started),
   })
-  if (options.timeoutMs <= 0) return done({ timedOut: true, noTimeLeft: true })
+  if (options.timeoutMs <= 0 || options.signal?.aborted === true) return done({ timedOut: true, noTimeLeft: true })
   // cwd "/": an agent must never hold a file system busy (it may be the one we unmount next).
   const base = { detached: true, env: options.env, cwd: '/' }
   const child: ChildProcessByStdio<Writable | null, Readable, Readable> = options.stdin === undefined
@@ -113,7 +125,7 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   })
   child.stdout.on('data', (chunk: Buffer) => options.capture.push('stdout', chunk))
   child.stderr.on('data', (chunk: Buffer) => options.capture.push('stderr', chunk))
-  const first = await within(ended, options.timeoutMs)
+  const first = await within(ended, options.timeoutMs, options.signal)
   if (first !== TIMED_OUT) {
     if ('error' in first) return done({ spawnError: `${command}: ${(first.error as NodeJS.ErrnoException).code ?? first.error.message}` })
     await within(streamsClosed(child), STDIO_DRAIN_MS)

@@ -102,6 +102,8 @@ export interface RunOptions {
    * tests simulate hosts this way. The fs agent ignores it (see fs-agent.ts).
    */
   netns?: string
+  /** Aborting it kills the agent's process group at once (the node went out: a start must not finish). */
+  signal?: AbortSignal
 }
 
 /** Where Debian's resource-agents package puts agents and their shell library. */

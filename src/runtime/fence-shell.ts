@@ -44,6 +44,8 @@ export interface FenceShellDeps extends ShellDeps {
   peerView: (name: string) => PeerSnapshot | null
   /** This node holds or runs a service now (the race delay does not apply to it). */
   runsServices: () => boolean
+  /** This node is a member: a node out of the cluster fences nobody. */
+  isMember: () => boolean
 }
 
 export interface FenceOpStatus {
@@ -113,7 +115,7 @@ export class FenceShell {
     if (going !== undefined && !(requestedBy.startsWith('admin:') && this.state(going) === 'failed')) return going.id
     if (going !== undefined) this.deps.host.deliver(going.id, { type: 'CANCEL', at, reason: `replaced by a new request of ${requestedBy}` })
     const id = this.create(target, reason, requestedBy, at)
-    this.deps.host.deliver(id, { type: 'CHECK', at })
+    if (this.deps.isMember()) this.deps.host.deliver(id, { type: 'CHECK', at })
     this.deps.commit()
     return id
   }
@@ -183,7 +185,8 @@ export class FenceShell {
   effect(d: Decision): void {
     const op = this.operations.find((o) => o.id === d.machine)
     for (const e of d.transition.effects as FenceEffect[]) {
-      if (e.type === 'effect.fenceMethod' && op !== undefined) void this.runMethod(op, e)
+      if (e.type === 'effect.fenceMethod' && op !== undefined && !this.deps.isMember()) this.deps.log.log('warn', `fencing ${e.target}: not running ${e.name}: this node is no longer a member`)
+      else if (e.type === 'effect.fenceMethod' && op !== undefined) void this.runMethod(op, e)
       else if (e.type === 'effect.fenced') this.record(e)
       else if (e.type === 'effect.fenceMethodFailed') this.deps.log.log('error', `fencing ${e.target}: ${e.name} ${e.outcome}: ${e.detail}`)
       else if (e.type === 'effect.fenceRetry') this.deps.log.log('warn', `fencing ${e.target}: every method failed in round ${e.round}; next round in ${e.waitMs} ms`)

@@ -67,6 +67,9 @@ export class NodeRuntime {
   private readonly fence: FenceShell
   /** When each node was last seen coming up (monotonic ms), for failback's stability wait. */
   private readonly upSince = new Map<string, number>()
+  /** Start of the last disk cycle whose status write (and mailbox read) succeeded. */
+  private lastGoodCycleStart: number | null = null
+  private exited = false
   /** The last error seen in each peer's mailbox block, to log changes only. */
   private readonly mailboxProblems = new Map<number, string | null>()
   private flushing: Promise<void> = Promise.resolve()
@@ -92,7 +95,7 @@ export class NodeRuntime {
     this.fence = new FenceShell({
       config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
       commit: () => this.commit(), incarnation: () => this.incarnation, peerView: (name) => this.peerSnapshot(name),
-      runsServices: () => !this.services.quiet(),
+      runsServices: () => !this.services.quiet(), isMember: () => this.localState() === 'member' && !this.halted,
     })
   }
 
@@ -124,25 +127,44 @@ export class NodeRuntime {
       throw error
     }
     const node = new NodeRuntime(options, disk, journal, heartbeats, watchdog)
-    await node.fence.load().catch((error: unknown) => node.fail(error))
-    const failed = await node.services.cleanupStale()
-    if (failed.length > 0) {
+    const closeAll = async (): Promise<void> => {
       await watchdog?.disarm()
       await heartbeats.close()
       await journal.close()
       await disk.close()
-      throw new CarbError('CARB_ERR_CLEANUP_FAILED', `start-up clean-up could not stop ${failed.join(', ')}, whose lease names this node: not joining (fence this node, or stop them by hand)`, self.name)
     }
-    await node.begin()
+    try {
+      await node.fence.load()
+      const { failed, incarnationMax } = await node.services.cleanupStale()
+      if (failed.length > 0) {
+        throw new CarbError('CARB_ERR_CLEANUP_FAILED', `start-up clean-up could not stop ${failed.join(', ')}, whose lease names this node: not joining (fence this node, or stop them by hand)`, self.name)
+      }
+      await node.begin(await node.previousIncarnation(incarnationMax))
+    } catch (error) {
+      await closeAll()
+      throw error
+    }
     return node
+  }
+
+  /**
+   * The highest incarnation this node has had: its status block's, or a lease's that names it.
+   * An unreadable (not merely never written) status block refuses the start: a node that came
+   * back as incarnation 1 below the one its peers know would look silent to them, and they
+   * would take its services while it runs them.
+   */
+  private async previousIncarnation(fromLeases: number): Promise<number> {
+    const own = await this.disk.readStatus(this.self.id)
+    if (!own.ok && own.empty !== true) {
+      throw new CarbError('CARB_ERR_DISK_UNREADABLE', `this node's own status block is unreadable (${own.error.oneLine()}): cannot choose an incarnation above the last one; not joining (check the disk, or \`carbonado disk init --force\` a disk that is lost)`, this.self.name)
+    }
+    return Math.max(own.ok ? own.status.incarnation : 0, fromLeases)
   }
 
   private get localId(): string { return `local#${this.incarnation}` }
   private peerId(name: string): string { return `peer:${name}#${this.incarnation}` }
 
-  private async begin(): Promise<void> {
-    const own = await this.disk.readStatus(this.self.id)
-    const previous = own.ok ? own.status.incarnation : 0
+  private async begin(previous: number): Promise<void> {
     this.subscriptions.push(this.heartbeats.received$.subscribe((p) => this.onHeartbeat(p)))
     this.subscriptions.push(this.heartbeats.dropped$.subscribe((d) => {
       const line = this.dropLog.note(d.from, d.reason, this.clock.monotonicMs())
@@ -207,7 +229,8 @@ export class NodeRuntime {
     if (node === undefined) return null
     const peer = this.peerSnapshot(node.name)
     if (peer === null) return null
-    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0 }
+    const context = this.host.view(this.peerId(node.name))?.context as PeerContext | undefined
+    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0, diskUnreadable: (context?.diskReadError ?? null) !== null }
   }
 
   /** This node's membership view, as placement reads it. */
@@ -227,11 +250,26 @@ export class NodeRuntime {
   /** Check the local machine first; peers only while this node is a member. */
   private checkAll(): void {
     const at = this.clock.monotonicMs()
+    this.backstop(at)
     this.host.deliver(this.localId, { type: 'CHECK', at })
     if (this.localState() === 'member') for (const peer of this.peers) this.host.deliver(this.peerId(peer.name), { type: 'CHECK', at })
     if (!this.halted) this.services.check(at)
     if (!this.halted) this.fence.check(at, this.localState() === 'member')
     this.commit()
+  }
+
+  /**
+   * The in-process watchdog's last line, independent of the machines and of the journal: a node
+   * whose last good disk cycle started more than selfFenceAfterMs ago while a resource may
+   * still run (a stop overran, a clean stop or an escalation is still stopping, the journal
+   * stalled the self-fence effect) exits now, before peers may count it gone.
+   */
+  private backstop(at: number): void {
+    if (this.exited || this.lastGoodCycleStart === null || this.services.quiet()) return
+    const silentMs = at - this.lastGoodCycleStart
+    if (silentMs > this.options.config.timing.selfFenceAfterMs) {
+      this.exit(EXIT_WATCHDOG, `in-process watchdog: no good disk write for ${Math.round(silentMs)} ms (selfFenceAfterMs ${this.options.config.timing.selfFenceAfterMs}) and a resource may still run; exiting before peers may take over`)
+    }
   }
 
   private onHeartbeat(p: { at: number; channel: number; senderId: number; incarnation: number; seq: number; state: string }): void {
@@ -255,10 +293,16 @@ export class NodeRuntime {
     try {
       this.checkAll()
       await this.readPeers()
+      // A good write is credited from the start of this cycle's mailbox read, never later: a
+      // pill written after that read must not extend this node's self-fence deadline.
+      const cycleStart = this.clock.monotonicMs()
       const mailboxError = await this.readPills()
-      const wrote = await this.writeOwnStatus(undefined, mailboxError)
-      // The hardware watchdog is fed only by a member whose status reached the disk this cycle.
-      if (wrote && this.localState() === 'member' && !this.halted) await this.watchdog?.feed()
+      const wrote = await this.writeOwnStatus(undefined, mailboxError, cycleStart)
+      if (wrote) this.lastGoodCycleStart = cycleStart
+      // The hardware watchdog is fed only by a member whose status reached the disk this cycle,
+      // and only if the cycle was quick: the reset must still come before peers count it dead.
+      const quick = this.clock.monotonicMs() - cycleStart <= this.options.config.timing.diskIntervalMs
+      if (wrote && quick && this.localState() === 'member' && !this.halted) await this.watchdog?.feed()
       // Out (self-fenced or poisoned): the self-fence stops everything; the old incarnation's
       // service machines must not act beside it (place, stop, release) on their own.
       if (!this.halted && this.localState() !== 'out') await this.services.cycle()
@@ -320,8 +364,8 @@ export class NodeRuntime {
   }
 
   /** True when the status reached both copies (and the mailbox area could be read). */
-  private async writeOwnStatus(state = reportedState(this.localState()), mailboxError: string | null = null): Promise<boolean> {
-    const startedAt = this.clock.monotonicMs()
+  private async writeOwnStatus(state = reportedState(this.localState()), mailboxError: string | null = null, creditFrom?: number): Promise<boolean> {
+    const startedAt = creditFrom ?? this.clock.monotonicMs()
     const localId = this.localId
     let event: { type: 'DISK_WRITE_OK'; at: number; seq: number } | { type: 'DISK_WRITE_FAILED'; at: number; code: string }
     try {
@@ -354,7 +398,9 @@ export class NodeRuntime {
       if (e.type === 'effect.peerUp') this.upSince.set(e.peer, d.atMs)
       if (e.type === 'effect.joined') this.upSince.set(this.self.name, d.atMs)
       if (e.type === 'effect.peerDead' || e.type === 'effect.peerLeft' || e.type === 'effect.peerSuspect') this.upSince.delete(e.peer)
-      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.stopping) void this.selfFenced(e.incarnation, e.pill !== undefined ? `poison pill from ${e.pill.from}` : null)
+      // Also while a clean stop or an escalation is stopping: the self-fence's budget and exit
+      // timer then bound stops that would otherwise keep their full timeouts.
+      if (e.type === 'effect.selfFence' && e.incarnation === this.incarnation && !this.exited) void this.selfFenced(e.incarnation, e.pill !== undefined ? `poison pill from ${e.pill.from}` : null)
     }
   }
 
@@ -388,8 +434,12 @@ export class NodeRuntime {
    * service stays failed here and keeps its lease until an administrator stops it by hand.
    */
   private escalate(service: string, reason: string): void {
-    if (this.self.fence.length === 0) {
-      this.options.log.log('error', `service ${service}: ${reason}; no fence method for ${this.self.name}: the service stays failed here and keeps its lease (stop it by hand, then \`carbonado service disable ${service}\`)`)
+    // A poison pill stops only a running daemon: leaving would make it "succeed" against nobody
+    // while the resource that would not stop still runs. Only a power fence or a hardware
+    // watchdog ends that resource.
+    const canEnd = this.self.fence.some((m) => m.method === 'agent') || this.watchdog !== null
+    if (!canEnd) {
+      this.options.log.log('error', `service ${service}: ${reason}; ${this.self.name} has no power fence and no watchdog: the service stays failed here and keeps its lease (stop it by hand, then \`carbonado service disable ${service}\`)`)
       return
     }
     if (this.stopping) return
@@ -401,6 +451,8 @@ export class NodeRuntime {
   }
 
   private exit(code: number, reason: string): void {
+    if (this.exited) return
+    this.exited = true
     this.options.log.log('error', reason)
     this.stopping = true
     for (const t of this.timers) clearInterval(t)

@@ -17,12 +17,12 @@
 import { proposeConfig, readConfig } from '../config/config-store.js'
 import type { ServiceDef, ServicesDoc } from '../config/services.js'
 import { EMPTY_SERVICES } from '../config/services.js'
-import { isCarbError } from '../errors.js'
+import { CarbError, isCarbError } from '../errors.js'
 import { acquireLease, readLease, releaseLease, type LeaseView } from '../disk/lease.js'
 import { runAgent } from '../agents/run.js'
 import { placement, type PlacementInput } from '../../machines/placement.js'
 import { describeProof, takeoverProof, type FenceRecord, type HolderView, type ProofVerdict } from '../../machines/takeover-proof.js'
-import { Deadline } from '../agents/run-process.js'
+import { Deadline, within } from '../agents/run-process.js'
 import type { ServiceEffect, ServiceInput } from '../../machines/service-events.js'
 import type { Decision } from './machine-host.js'
 import type { ShellDeps } from './shell-deps.js'
@@ -33,6 +33,9 @@ const HOLDING_STATES = ['acquiring', 'starting', 'running', 'recovering', 'stopp
 export const AGENT_OUTPUT_JOURNAL_MAX = 2048
 /** Configuration version races lost before giving up on disabling a service. */
 const DISABLE_ATTEMPTS_MAX = 5
+/** Reads of the configuration and of each lease at start-up: a peer may be writing a new version. */
+const CLEANUP_READ_ATTEMPTS = 5
+const CLEANUP_READ_RETRY_MS = 200
 
 export type MemberState = PlacementInput['nodes'][number]['state']
 
@@ -62,6 +65,8 @@ export interface ServiceStatus {
 }
 
 export class ServiceShell {
+  /** Starts and monitors running now, each with the controller that kills it. */
+  private readonly inFlight = new Set<{ controller: AbortController; done: Promise<void> }>()
   private doc: ServicesDoc = EMPTY_SERVICES
   private readonly leases = new Map<string, LeaseView>()
   private readonly verdicts = new Map<string, string>()
@@ -195,6 +200,14 @@ export class ServiceShell {
     this.deps.commit()
   }
 
+  /** What the journal says allowed an acquisition: the deciding plan's verdict, or free/own. */
+  private provenBy(planned: { view: LeaseView; verdict: ProofVerdict | null } | null): { proof: string; proofKind: string } {
+    if (planned === null) return { proof: 'no attempt planned', proofKind: 'unproven' }
+    if (planned.verdict !== null) return planned.verdict.ok ? { proof: describeProof(planned.verdict.proof), proofKind: planned.verdict.proof.kind } : { proof: planned.verdict.reason, proofKind: 'unproven' }
+    const kind = planned.view.holder === 0 ? 'free' : 'own'
+    return { proof: kind === 'free' ? 'the lease was free' : 'the lease named an earlier incarnation of this node (stopped by its self-fence or start-up clean-up)', proofKind: kind }
+  }
+
   /** May the lease be taken from its holder now, and on which proof (machines/takeover-proof.ts)? */
   private proof(lease: LeaseView): ProofVerdict {
     return takeoverProof({
@@ -246,13 +259,17 @@ export class ServiceShell {
         this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(fresh.holder), reason: `not proposed: on lease instance ${fresh.instance} placement chooses ${verdict.owner ?? 'no node'} (${verdict.reason})` })
         return
       }
-      // The proof journaled is the one for the lease the deciding attempt planned against (the
-      // value it replaced), not an earlier attempt's; the rule itself gated every attempt.
-      let planned: LeaseView | null = null
-      const mayTakeFrom = (current: LeaseView): string | null => { const v = this.proof(current); return v.ok ? null : v.reason }
-      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom, {}, (current) => { planned = current })
-      const taken = planned === null ? null : this.proof(planned)
-      const proven = taken !== null && taken.ok ? { proof: describeProof(taken.proof), proofKind: taken.proof.kind } : { proof: `no proof recorded: ${taken === null ? 'no attempt planned' : taken.reason}`, proofKind: 'unproven' }
+      // The proof journaled is the verdict that let the deciding attempt propose, taken when it
+      // planned (the value it replaced), not an earlier attempt's nor one computed afterwards.
+      let planned: { view: LeaseView; verdict: ProofVerdict | null } | null = null
+      const mayTakeFrom = (current: LeaseView): string | null => {
+        const verdict = this.proof(current)
+        planned = { view: current, verdict }
+        return verdict.ok ? null : verdict.reason
+      }
+      const onPlan = (current: LeaseView): void => { planned = { view: current, verdict: null } }
+      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom, {}, onPlan)
+      const proven = this.provenBy(planned)
       if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance, ...proven })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
     } catch (error) {
@@ -280,7 +297,12 @@ export class ServiceShell {
     const resource = this.service(name)?.resources[index]
     if (resource === undefined) { this.deliver(id, { type: 'AGENT_DONE', call, op, resource: index, outcome: 'misconfigured', detail: 'resource no longer configured', output: '' }); return }
     const timeoutMs = op === 'start' ? resource.startTimeoutMs : op === 'stop' ? resource.stopTimeoutMs : resource.monitorTimeoutMs
-    const result = await runAgent(resource, op, { timeoutMs, env: this.agentEnv(name, resource.name), onOutput: (line) => this.deps.log.log('info', `${name}/${resource.name} ${op}: ${line}`) })
+    // Starts and monitors can be cut short by a self-fence (stopEverything); stops never are.
+    const controller = op === 'stop' ? null : new AbortController()
+    const running = runAgent(resource, op, { timeoutMs, env: this.agentEnv(name, resource.name), onOutput: (line) => this.deps.log.log('info', `${name}/${resource.name} ${op}: ${line}`), ...(controller === null ? {} : { signal: controller.signal }) })
+    const entry = controller === null ? null : { controller, done: running.then(() => undefined, () => undefined) }
+    if (entry !== null) this.inFlight.add(entry)
+    const result = await running.finally(() => { if (entry !== null) this.inFlight.delete(entry) })
     if (op !== 'monitor' || result.outcome !== 'ok') this.deps.log.log(result.outcome === 'ok' ? 'info' : 'warn', `${name}/${resource.name} ${op}: ${result.outcome} (${result.detail})`)
     this.deliver(id, { type: 'AGENT_DONE', call, op, resource: index, outcome: result.outcome, detail: result.detail, output: result.output.slice(-AGENT_OUTPUT_JOURNAL_MAX) })
   }
@@ -331,6 +353,14 @@ export class ServiceShell {
    */
   async stopEverything(reason: string, budgetMs: number): Promise<boolean> {
     const deadline = new Deadline(budgetMs)
+    // A start still running would finish after the stop and leave the resource up: kill every
+    // start and monitor in flight (their process groups) and wait for them first.
+    const cut = [...this.inFlight]
+    for (const call of cut) call.controller.abort()
+    if (cut.length > 0) {
+      this.deps.log.log('warn', `cutting ${cut.length} agent call(s) in flight short (${reason})`)
+      await within(Promise.all(cut.map((c) => c.done)), deadline.remainingMs())
+    }
     const held = [...this.doc.services, ...this.retired.values()].filter((s) => HOLDING_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
     const results = await Promise.all(held.map((service) => this.stopAll(service, reason, deadline)))
     return results.every(Boolean)
@@ -356,18 +386,30 @@ export class ServiceShell {
    * names this node (an earlier incarnation that crashed, or was killed) gets every resource
    * stopped, so a peer may count "restarted" as proof (machines/takeover-proof.ts). Returns what failed.
    */
-  async cleanupStale(): Promise<string[]> {
-    await this.refreshConfig()
-    await this.refreshLeases()
-    const failures: string[] = []
-    for (const service of this.doc.services) {
-      const lease = this.leases.get(service.name)
-      if (lease === undefined || lease.holder !== this.deps.self.id) continue
-      const stopped = await this.stopAll(service, `start-up clean-up: the lease names this node (incarnation ${lease.incarnation})`, new Deadline(service.resources.reduce((sum, r) => sum + r.stopTimeoutMs, 0)))
-      if (!stopped) failures.push(service.name)
+  async cleanupStale(): Promise<{ failed: string[]; incarnationMax: number }> {
+    // Strict reads: an unreadable configuration or lease must not pass for "nothing to stop".
+    const read = async <T>(what: string, get: () => Promise<T>): Promise<T> => {
+      let last: unknown
+      for (let attempt = 1; attempt <= CLEANUP_READ_ATTEMPTS; attempt++) {
+        try { return await get() } catch (error) { last = error; await new Promise((r) => setTimeout(r, CLEANUP_READ_RETRY_MS)) }
+      }
+      throw new CarbError('CARB_ERR_CLEANUP_FAILED', `start-up clean-up could not read ${what}: ${isCarbError(last) ? last.oneLine() : String(last)}; not joining (a lease may name this node)`, this.deps.self.name)
     }
-    return failures
+    const { doc } = await read('the service configuration', () => readConfig(this.deps.disk, this.nodeNames()))
+    this.apply(doc)
+    const failed: string[] = []
+    let incarnationMax = 0
+    for (const service of this.doc.services) {
+      const lease = await read(`the lease of ${service.name}`, () => readLease(this.deps.disk, service.index))
+      this.leases.set(service.name, lease)
+      if (lease.holder !== this.deps.self.id) continue
+      incarnationMax = Math.max(incarnationMax, lease.incarnation)
+      const stopped = await this.stopAll(service, `start-up clean-up: the lease names this node (incarnation ${lease.incarnation})`, new Deadline(service.resources.reduce((sum, r) => sum + r.stopTimeoutMs, 0)))
+      if (!stopped) failed.push(service.name)
+    }
+    return { failed, incarnationMax }
   }
+
 
   /** The longest a clean stop may take: every resource's stop timeout, plus a lease release each. */
   stopBudgetMs(): number {

@@ -127,3 +127,20 @@ t.test('programmer errors throw; agent failures do not', async (t) => {
   t.equal((await runAgent(withTimings, 'start', OPTIONS)).outcome, 'ok', "a service's timing fields next to the spec are ignored")
   t.equal((await runAgent(scriptSpec('/bin/false'), 'start', OPTIONS)).outcome, 'failed')
 })
+
+t.test('an aborted call (the node went out) kills the agent and its children at once', async (t) => {
+  const dir = await tempDir(t)
+  const path = await script(dir, 'slow-start', `sleep 60 &\necho $! > ${dir}/child.pid\necho $$ > ${dir}/self.pid\nwait`)
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 300)
+  const started = performance.now()
+  const result = await runAgent(scriptSpec(path), 'start', { timeoutMs: 60_000, signal: controller.signal })
+  const [child, self] = [readPid(join(dir, 'child.pid')), readPid(join(dir, 'self.pid'))]
+  t.teardown(() => { killIfAlive(child); killIfAlive(self) })
+  t.equal(result.outcome, 'timeout', 'cut short like a timeout')
+  t.ok(performance.now() - started < 5000, `answered in ${Math.round(performance.now() - started)} ms, not after the 60 s timeout`)
+  t.notOk(isAlive(child), `child sleep ${child} is gone`)
+  t.notOk(isAlive(self), `script ${self} is gone`)
+  const never = await runAgent(scriptSpec(path), 'start', { timeoutMs: 60_000, signal: AbortSignal.abort() })
+  t.equal(never.outcome, 'timeout', 'an already aborted call does not start the agent')
+})

@@ -24,6 +24,9 @@ const rows: Row[] = [
   ['an acknowledgement of an unknown incarnation never covers an incarnation seen since', input({ holder: holder({ fenceable: true }), fenced: [{ incarnation: null, method: 'manual-ack', detail: 'ack by root' }] }), 'wait:waiting for it to be fenced!'],
   ['a fence record also proves a node with no topology (carbonado fence ack)', input({ holder: holder({ silentPastDeadline: false }), fenced: [{ incarnation: 4, method: 'manual-ack', detail: 'ack by root' }] }), 'fenced'],
   ['holder not in the cluster file', input({ holder: null }), 'wait:not in the cluster file'],
+  ['fenced, but up as the same incarnation: the fence proves nothing', input({ holder: holder({ state: 'up', fenceable: true, silentPastDeadline: false }), fenced: [{ incarnation: 4, method: 'fence_apc', detail: 'off' }] }), 'wait:reported fenced by fence_apc but is up as incarnation 4'],
+  ['fenced, and suspect: the fence counts', input({ holder: holder({ state: 'suspect', fenceable: true, silentPastDeadline: false }), fenced: [{ incarnation: 4, method: 'fence_apc', detail: 'off' }] }), 'fenced'],
+  ['no fence method, silent past the deadline, but its block is unreadable: no proof', input({ holder: holder({ diskUnreadable: true }) }), 'wait:status block is unreadable'],
 ]
 
 for (const [name, given, expected] of rows) {
