@@ -265,7 +265,7 @@ export class NodeRuntime {
    * stalled the self-fence effect) exits now, before peers may count it gone.
    */
   private backstop(at: number): void {
-    if (this.exited || this.lastGoodCycleStart === null || this.services.quiet()) return
+    if (this.exited || this.lastGoodCycleStart === null || !this.services.resourcesMayRun()) return
     const silentMs = at - this.lastGoodCycleStart
     if (silentMs > this.options.config.timing.selfFenceAfterMs) {
       this.exit(EXIT_WATCHDOG, `in-process watchdog: no good disk write for ${Math.round(silentMs)} ms (selfFenceAfterMs ${this.options.config.timing.selfFenceAfterMs}) and a resource may still run; exiting before peers may take over`)
@@ -303,9 +303,10 @@ export class NodeRuntime {
       // and only if the cycle was quick: the reset must still come before peers count it dead.
       const quick = this.clock.monotonicMs() - cycleStart <= this.options.config.timing.diskIntervalMs
       if (wrote && quick && this.localState() === 'member' && !this.halted) await this.watchdog?.feed()
-      // Out (self-fenced or poisoned): the self-fence stops everything; the old incarnation's
-      // service machines must not act beside it (place, stop, release) on their own.
-      if (!this.halted && this.localState() !== 'out') await this.services.cycle()
+      // Services are placed only by a member. Out (self-fenced or poisoned): the self-fence stops
+      // everything, and the old incarnation's service machines must not act beside it (place,
+      // stop, release); joining: a node that cannot write the disk yet must not take leases.
+      if (!this.halted && this.localState() === 'member') await this.services.cycle()
     } finally {
       this.diskBusy = false
     }

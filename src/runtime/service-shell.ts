@@ -29,6 +29,8 @@ import type { ShellDeps } from './shell-deps.js'
 
 /** States of a service machine in which this node may hold the service's lease. */
 const HOLDING_STATES = ['acquiring', 'starting', 'running', 'recovering', 'stopping', 'releasing', 'failed']
+/** States in which a resource of the service may be up on this node. */
+const RESOURCE_STATES = ['starting', 'running', 'recovering', 'stopping', 'failed']
 /** Agent output kept in the journal with each result; the log gets every line. */
 export const AGENT_OUTPUT_JOURNAL_MAX = 2048
 /** Configuration version races lost before giving up on disabling a service. */
@@ -417,6 +419,11 @@ export class ServiceShell {
   }
 
   /** True when no service machine of this incarnation still holds or runs anything. */
+  /** Some service machine is where a resource may be up (started, being started or stopped, or a failed stop). */
+  resourcesMayRun(): boolean {
+    return [...this.doc.services, ...this.retired.values()].some((s) => RESOURCE_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
+  }
+
   quiet(): boolean {
     return this.doc.services.every((s) => !HOLDING_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
   }

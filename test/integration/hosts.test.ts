@@ -185,6 +185,9 @@ t.test('two hosts: the floating IP and the ext4 disk are on the owner only, thro
   t.equal(moved.code, 0, `relocate: ${moved.stdout}${moved.stderr}`)
   await waitOwner(c, watch, 'a', 2, ownerLog, 15_000)
   checkOwner(t, c, disk, mountPoint, 'a')
+  // The address and the mount are up before the last start's log line (a gratuitous ARP takes
+  // about 3 s after the address is added): wait for the lines, bounded.
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline && agentLine(c, 'a', 'web/app start: ok', markA) === undefined;) await sleep(50)
   const stoppedOnB = ['app', 'vip', 'data'].map((r) => agentLine(c, 'b', `web/${r} stop: ok`, markRelocate))
   const startedOnA = ['data', 'vip', 'app'].map((r) => agentLine(c, 'a', `web/${r} start: ok`, markA))
   const allLogged = stoppedOnB.every((l) => l !== undefined) && startedOnA.every((l) => l !== undefined)
