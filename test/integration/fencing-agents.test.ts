@@ -132,9 +132,9 @@ function replayJournals(t: Test, c: TestCluster, names: string[]): void {
   }
 }
 
-/** The witness service (fixtures/fencing-agents-witness-service.sh), with the cluster's directory as its witness directory. */
+/** The witness service (fixtures/witness-service.sh), with the cluster's directory as its witness directory. */
 async function installWitness(c: TestCluster): Promise<string> {
-  const text = await readFile(join(FIXTURES, 'fencing-agents-witness-service.sh'), 'utf8')
+  const text = await readFile(join(FIXTURES, 'witness-service.sh'), 'utf8')
   const path = join(c.dir, 'witness-service.sh')
   await writeFile(path, text.replace('WITNESS_DIR', c.dir))
   await chmod(path, 0o755)

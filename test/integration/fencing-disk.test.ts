@@ -73,9 +73,9 @@ async function allUp(c: TestCluster): Promise<void> {
   for (const observer of c.names) for (const peer of c.names) if (peer !== observer) await c.waitPeer(observer, peer, 'up', UP_WITHIN_MS)
 }
 
-/** The witness service (fixtures/fencing-disk-witness-service.sh: a zombie worker counts as stopped). */
+/** The witness service (fixtures/witness-service.sh: a zombie worker counts as stopped). */
 async function installScript(c: TestCluster): Promise<string> {
-  const text = await readFile(join(import.meta.dirname, 'fixtures/fencing-disk-witness-service.sh'), 'utf8')
+  const text = await readFile(join(import.meta.dirname, 'fixtures/witness-service.sh'), 'utf8')
   const path = join(c.dir, 'witness-service.sh')
   await writeFile(path, text.replace('WITNESS_DIR', c.dir))
   await chmod(path, 0o755)

@@ -45,7 +45,7 @@ const c = await TestCluster.create(['a', 'b', 'c'], {
 sw.piddir = c.plugDir
 try {
   const script = join(c.dir, 'witness-service.sh')
-  await writeFile(script, (await readFile(join(fixtures, 'integration/fixtures/fencing-agents-witness-service.sh'), 'utf8')).replace('WITNESS_DIR', c.dir))
+  await writeFile(script, (await readFile(join(fixtures, 'integration/fixtures/witness-service.sh'), 'utf8')).replace('WITNESS_DIR', c.dir))
   await chmod(script, 0o755)
   const runsOn = (node: string): number => readRuns(join(c.dir, 'witness.log')).filter((r) => r.node === node).length
   const until = async (what: string, done: () => boolean, timeoutMs: number): Promise<void> => {
