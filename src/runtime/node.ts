@@ -386,7 +386,15 @@ export class NodeRuntime {
   private commit(): void {
     const decided = this.decisions.splice(0)
     this.flushing = this.flushing.then(async () => {
-      await this.journal.flush()
+      try {
+        await this.journal.flush()
+      } catch (error) {
+        // Effects wait for a durable journal (STYLE §1), with one exception: a self-fence only
+        // stops, and dropping it would leave resources running on a node that is out.
+        this.fail(error)
+        for (const d of decided) if ((d.transition.effects as MembershipEffect[]).some((e) => e.type === 'effect.selfFence')) this.effect(d)
+        return
+      }
       for (const d of decided) this.effect(d)
     }).catch((error: unknown) => this.fail(error))
   }
