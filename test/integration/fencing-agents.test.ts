@@ -300,6 +300,37 @@ t.test('fence agent failure: a dead owner is not taken over; fencing retried wit
   replayJournals(t, c, ['a', 'b'])
 })
 
+t.test('a stop that fails: the owner leaves (exit 6) so that its peer fences it, then the service moves on the proof fenced', async (t) => {
+  const sw = await startSwitch()
+  t.teardown(sw.close)
+  const c = await TestCluster.create(['a', 'b'], { machines: true, nodeLines: (_name, dir) => [pduTopology(dir, sw)] })
+  sw.piddir = c.plugDir
+  t.teardown(destroyMachines(c))
+  await installAgents(c, ['fencing-agents-pdu'])
+  c.startAll()
+  await allUp(c)
+  await addService(t, c, 'a')
+
+  await writeFile(join(c.dir, 'stop-fails-a'), '')
+  const aFrom = c.node('a').lines.length
+  const bFrom = c.node('b').lines.length
+  const moved = await cliAsync(c, 'b', 'service', 'relocate', 'web', '--to', 'b')
+  t.equal(moved.code, 0, `relocate: ${moved.stdout}${moved.stderr}`)
+  await c.waitFor('a', (l) => l.machine?.startsWith('service:web#') === true && l.to === 'failed', 15_000, aFrom)
+  await c.waitFor('a', message(/^service web: .*leaving the cluster so that a is fenced \(pdu\)/), 5000, aFrom)
+  t.equal(await c.node('a').exited, 6, 'a exits with code 6 (EXIT_STOP_FAILED) without writing "down"')
+  const fenced = await c.waitFor('b', message(/^fenced a \(incarnation 1\) by pdu: /), diskDeadAfterMs + 15_000, bFrom)
+  await waitRuns(c, 'b', 1, 10_000)
+  const took = await c.waitFor('b', tookLease, 1000, bFrom)
+  t.ok(at(fenced) <= at(took), 'b took the lease only after a was fenced')
+  const acquired = await acquisitions(c, 'b')
+  t.match(acquired, [{ machine: /^service:web#/, proofKind: 'fenced', proof: /fenced by pdu/ }], 'the move is journaled with proof kind fenced')
+  t.notOk(runsOn(c, 'a')[0]!.stopped, "a's run never had a clean stop: the power cut ended it")
+  checkWitness(t, c)
+  t.equal(await stopMachine(c, 'b'), 0, 'b stops cleanly')
+  replayJournals(t, c, ['a', 'b'])
+})
+
 t.test('fence race: both nodes fence each other at once; the race delay lets the node running the service win', async (t) => {
   const raceDelayMs = 3000
   // The switch takes 1 s to cut: both requests are surely in before either side could act.
