@@ -104,9 +104,11 @@ export function cliAsync(c: TestCluster, node: string, ...args: string[]): Promi
   })
 }
 
-export function checkWitness(t: Test, c: TestCluster): void {
+/** Never two owners at any instant; returns the runs it checked. */
+export function checkWitness(t: Test, c: TestCluster): Run[] {
   const runs = runsOf(c)
   t.same(overlaps(runs).map((o) => `${o.a.node}/${o.b.node}`), [], `never two owners: ${describeRuns(runs)}`)
+  return runs
 }
 
 export function replays(t: Test, c: TestCluster): void {

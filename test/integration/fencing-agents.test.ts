@@ -23,11 +23,11 @@
 import t, { type Test } from 'tap'
 import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { runCli, TestCluster, TEST_TIMING, type LogLine } from '../helpers/cluster.js'
 import { allUp, checkWitness, cliAsync, runsOf, scriptResource, startsOf, waitRuns } from '../helpers/services.js'
 import { describeRuns, type Run } from '../helpers/witness.js'
-import { alive, childrenOf, pduTopology, startSwitch } from '../helpers/power-switch.js'
+import { alive, pduTopology, startSwitch, type PowerSwitch } from '../helpers/power-switch.js'
 import { requestControl } from '../../src/runtime/control.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
@@ -42,8 +42,8 @@ const RUN_BEFORE_FAULT_MS = 1000
 
 async function installAgents(c: TestCluster, names: string[]): Promise<void> {
   for (const name of names) {
-    await copyFile(join(FIXTURES, name), join(c.dir, name))
-    await chmod(join(c.dir, name), 0o755)
+    await copyFile(join(FIXTURES, name), join(c.dir, basename(name)))
+    await chmod(join(c.dir, basename(name)), 0o755)
   }
 }
 
@@ -57,25 +57,14 @@ function machinePid(c: TestCluster, name: string): number {
   return pid
 }
 
-/** The node daemon inside the machine: the unshare process's only child. */
+/** The node daemon inside the machine (TestCluster.nodePid: the unshare process's child). */
 function daemonPid(c: TestCluster, name: string): number {
-  const outer = machinePid(c, name)
-  const children = childrenOf(outer)
-  if (children.length !== 1 || !Number.isInteger(children[0]) || children[0]! <= 0) throw new Error(`machine ${name} (pid ${outer}) has children [${children.join(' ')}], expected one node daemon`)
-  return children[0]!
+  const pid = c.nodePid(name)
+  if (pid === null) throw new Error(`machine ${name} (pid ${machinePid(c, name)}) has no node daemon`)
+  return pid
 }
 
 const running = (c: TestCluster, name: string): boolean => { const ch = c.node(name).child; return ch.exitCode === null && ch.signalCode === null }
-
-/** Clean stop of a machine: SIGTERM to the daemon (unshare does not forward it); its exit code. */
-async function stopMachine(c: TestCluster, name: string): Promise<number | null> {
-  const p = c.node(name)
-  if (running(c, name)) process.kill(daemonPid(c, name), 'SIGTERM')
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000)
-  const code = await p.exited
-  clearTimeout(timer)
-  return code
-}
 
 /** Teardown: cut every machine (its workers die with its namespace), then remove the cluster. */
 function destroyMachines(c: TestCluster): () => Promise<void> {
@@ -150,20 +139,39 @@ async function addService(t: Test, c: TestCluster, owner: string): Promise<void>
   await sleep(RUN_BEFORE_FAULT_MS)
 }
 
+/**
+ * Two machines a and b behind a power switch (the switch acts after `actMs`), the given fence
+ * agents copied into the cluster's directory, both up, service web running on a. Everything
+ * goes in the test's teardown.
+ */
+async function switchedCluster(t: Test, options: { actMs?: number; topLevel?: () => string[]; nodeLines?: (name: string, dir: string, sw: PowerSwitch) => string[]; agents?: string[] } = {}): Promise<{ c: TestCluster; sw: PowerSwitch }> {
+  const sw = await startSwitch(options.actMs)
+  t.teardown(sw.close)
+  const lines = options.nodeLines ?? ((_name: string, dir: string) => [pduTopology(dir, sw)])
+  const c = await TestCluster.create(['a', 'b'], { machines: true, ...(options.topLevel === undefined ? {} : { topLevel: options.topLevel }), nodeLines: (name, dir) => lines(name, dir, sw) })
+  sw.piddir = c.plugDir
+  t.teardown(destroyMachines(c))
+  await installAgents(c, options.agents ?? ['fencing-agents-pdu'])
+  c.startAll()
+  await allUp(c)
+  await addService(t, c, 'a')
+  return { c, sw }
+}
+
+/** The ending of a test whose service ended on `node`: a clean stop that stops it, no overlap, both journals replay. */
+async function cleanStopOf(t: Test, c: TestCluster, node: string): Promise<void> {
+  t.equal(await c.stop(node), 0, `${node} stops cleanly`)
+  checkWitness(t, c)
+  t.ok(runsOn(c, node)[0]!.stopped, `${node}'s clean stop stopped the service`)
+  replayJournals(t, c, ['a', 'b'])
+}
+
 const runsOn = (c: TestCluster, node: string): Run[] => runsOf(c).filter((r) => r.node === node)
 
 // ---------------------------------------------------------------------------------------------
 
 t.test('SIGSTOP of the owner past the deadline: fenced through the switch before the peer takes over; resumed, it is gone', async (t) => {
-  const sw = await startSwitch()
-  t.teardown(sw.close)
-  const c = await TestCluster.create(['a', 'b'], { machines: true, nodeLines: (_name, dir) => [pduTopology(dir, sw)] })
-  sw.piddir = c.plugDir
-  t.teardown(destroyMachines(c))
-  await installAgents(c, ['fencing-agents-pdu'])
-  c.startAll()
-  await allUp(c)
-  await addService(t, c, 'a')
+  const { c, sw } = await switchedCluster(t)
 
   const daemonA = daemonPid(c, 'a')
   const machineA = machinePid(c, 'a')
@@ -213,31 +221,18 @@ t.test('SIGSTOP of the owner past the deadline: fenced through the switch before
   t.ok(runsOn(c, 'b')[0]!.toNs > runB!.fromNs, 'b runs it')
   checkWitness(t, c)
 
-  t.equal(await stopMachine(c, 'b'), 0, 'b stops cleanly')
-  checkWitness(t, c)
-  t.ok(runsOn(c, 'b')[0]!.stopped, "b's clean stop stopped the service")
-  replayJournals(t, c, ['a', 'b'])
+  await cleanStopOf(t, c, 'b')
 })
 
 t.test('fence agent failure: a dead owner is not taken over; fencing retried with backoff, then failed; status says why; fence ack moves the service', async (t) => {
-  const sw = await startSwitch()
-  t.teardown(sw.close)
-  const c = await TestCluster.create(['a', 'b'], {
-    machines: true,
+  const { c } = await switchedCluster(t, {
     topLevel: () => ['fencing: { retryBaseMs: 500, retryMaxMs: 1000, roundsMax: 3 }'],
     // a's topology: a device that refuses, then one that hangs (killed after timeoutMs).
-    nodeLines: (name, dir) => (name === 'a'
+    nodeLines: (name, dir, sw) => (name === 'a'
       ? [`fence: [{ method: agent, agent: ${join(dir, 'fencing-agents-fail')} }, { method: agent, agent: ${join(dir, 'fence_hang')}, timeoutMs: 1000 }]`]
       : [pduTopology(dir, sw)]),
+    agents: ['fencing-agents-fail', 'fencing-agents-pdu', '../../fence/fixtures/fence_hang'],
   })
-  sw.piddir = c.plugDir
-  t.teardown(destroyMachines(c))
-  await installAgents(c, ['fencing-agents-fail', 'fencing-agents-pdu'])
-  await copyFile(join(import.meta.dirname, '../fence/fixtures/fence_hang'), join(c.dir, 'fence_hang'))
-  await chmod(join(c.dir, 'fence_hang'), 0o755)
-  c.startAll()
-  await allUp(c)
-  await addService(t, c, 'a')
 
   const bFrom = c.node('b').lines.length
   const cutAt = Date.now()
@@ -294,22 +289,11 @@ t.test('fence agent failure: a dead owner is not taken over; fencing retried wit
   t.same([startsOf(c, 'a'), startsOf(c, 'b')], [1, 1], 'one run each')
   checkWitness(t, c)
 
-  t.equal(await stopMachine(c, 'b'), 0, 'b stops cleanly')
-  checkWitness(t, c)
-  t.ok(runsOn(c, 'b')[0]!.stopped, "b's clean stop stopped the service")
-  replayJournals(t, c, ['a', 'b'])
+  await cleanStopOf(t, c, 'b')
 })
 
 t.test('a stop that fails: the owner leaves (exit 6) so that its peer fences it, then the service moves on the proof fenced', async (t) => {
-  const sw = await startSwitch()
-  t.teardown(sw.close)
-  const c = await TestCluster.create(['a', 'b'], { machines: true, nodeLines: (_name, dir) => [pduTopology(dir, sw)] })
-  sw.piddir = c.plugDir
-  t.teardown(destroyMachines(c))
-  await installAgents(c, ['fencing-agents-pdu'])
-  c.startAll()
-  await allUp(c)
-  await addService(t, c, 'a')
+  const { c } = await switchedCluster(t)
 
   await writeFile(join(c.dir, 'stop-fails-a'), '')
   const aFrom = c.node('a').lines.length
@@ -327,26 +311,14 @@ t.test('a stop that fails: the owner leaves (exit 6) so that its peer fences it,
   t.match(acquired, [{ machine: /^service:web#/, proofKind: 'fenced', proof: /fenced by pdu/ }], 'the move is journaled with proof kind fenced')
   t.notOk(runsOn(c, 'a')[0]!.stopped, "a's run never had a clean stop: the power cut ended it")
   checkWitness(t, c)
-  t.equal(await stopMachine(c, 'b'), 0, 'b stops cleanly')
+  t.equal(await c.stop('b'), 0, 'b stops cleanly')
   replayJournals(t, c, ['a', 'b'])
 })
 
 t.test('fence race: both nodes fence each other at once; the race delay lets the node running the service win', async (t) => {
   const raceDelayMs = 3000
   // The switch takes 1 s to cut: both requests are surely in before either side could act.
-  const sw = await startSwitch(1000)
-  t.teardown(sw.close)
-  const c = await TestCluster.create(['a', 'b'], {
-    machines: true,
-    topLevel: () => [`fencing: { raceDelayMs: ${raceDelayMs} }`],
-    nodeLines: (_name, dir) => [pduTopology(dir, sw)],
-  })
-  sw.piddir = c.plugDir
-  t.teardown(destroyMachines(c))
-  await installAgents(c, ['fencing-agents-pdu'])
-  c.startAll()
-  await allUp(c)
-  await addService(t, c, 'a')
+  const { c, sw } = await switchedCluster(t, { actMs: 1000, topLevel: () => [`fencing: { raceDelayMs: ${raceDelayMs} }`] })
   const aFrom = c.node('a').lines.length
   const bFrom = c.node('b').lines.length
   const daemonA = daemonPid(c, 'a')
@@ -378,9 +350,6 @@ t.test('fence race: both nodes fence each other at once; the race delay lets the
   t.match(await fenceOps(c, 'a'), [{ target: 'b', state: 'succeeded', proof: { name: 'pdu' } }])
   checkWitness(t, c)
 
-  t.equal(await stopMachine(c, 'a'), 0, 'a stops cleanly')
-  checkWitness(t, c)
-  t.ok(runsOn(c, 'a')[0]!.stopped, "a's clean stop stopped the service")
   t.ok(existsSync(join(c.dir, 'journal', 'b')))
-  replayJournals(t, c, ['a', 'b'])
+  await cleanStopOf(t, c, 'a')
 })

@@ -18,13 +18,13 @@
  * workers, namespace, loop device, temp dir) goes in its teardown, also when it fails.
  */
 import t, { type Test } from 'tap'
-import { execFile, execFileSync } from 'node:child_process'
-import { chmod, readFile, symlink, writeFile } from 'node:fs/promises'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { symlink } from 'node:fs/promises'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { CLI, TestCluster, TEST_TIMING, createNetns, runCli, type LogLine } from '../helpers/cluster.js'
-import { describeRuns, overlaps, readRuns, type Run } from '../helpers/witness.js'
+import { TestCluster, TEST_TIMING, createNetns, type LogLine } from '../helpers/cluster.js'
+import { describeRuns, type Run } from '../helpers/witness.js'
+import { allUp, checkWitness, cli, cliAsync, destroyWithWorkers, installScript, replays, runsOf, scriptResource, UP_WITHIN_MS } from '../helpers/services.js'
 import { openJournalSource } from '../../journal/export-file.js'
 import { QuorumDisk } from '../../src/disk/quorum-disk.js'
 import { readOutboxes, type Outbox } from '../../src/disk/mailbox.js'
@@ -32,10 +32,8 @@ import { EXIT_FENCED } from '../../src/runtime/exit-codes.js'
 import type { StatusView } from '../../src/runtime/status-view.js'
 import type { FenceOpStatus } from '../../src/runtime/fence-shell.js'
 
-const UP_WITHIN_MS = 15_000
 /** Every wait polls at this pace: the machine has 2 cores shared with other tests. */
 const POLL_MS = 50
-const execFileAsync = promisify(execFile)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** `promise`'s value, or `late` when it takes longer than `ms` (the timer is cleared either way). */
@@ -69,72 +67,15 @@ function recentLogs(c: TestCluster, count = 25): string {
   return [...c.nodes.values()].map((p) => `--- ${p.name}\n${p.raw.filter((l) => !l.includes('"machine":"peer')).slice(-count).join('\n')}`).join('\n')
 }
 
-async function allUp(c: TestCluster): Promise<void> {
-  for (const observer of c.names) for (const peer of c.names) if (peer !== observer) await c.waitPeer(observer, peer, 'up', UP_WITHIN_MS)
-}
-
-/** The witness service (fixtures/witness-service.sh: a zombie worker counts as stopped). */
-async function installScript(c: TestCluster): Promise<string> {
-  const text = await readFile(join(import.meta.dirname, 'fixtures/witness-service.sh'), 'utf8')
-  const path = join(c.dir, 'witness-service.sh')
-  await writeFile(path, text.replace('WITNESS_DIR', c.dir))
-  await chmod(path, 0o755)
-  return path
-}
-
-function resource(script: string): string {
-  return `{type: script, name: app, path: ${script}, monitorIntervalMs: 300, startTimeoutMs: 5000, stopTimeoutMs: 5000, monitorTimeoutMs: 2000}`
-}
-
-const runsOf = (c: TestCluster): Run[] => readRuns(join(c.dir, 'witness.log'))
-
 /** Wait until the witness shows `count` runs started on `node`. */
 function waitRuns(c: TestCluster, node: string, count: number, timeoutMs: number): Promise<Run> {
   return waitUntil(`${node} starts the service (run ${count})`, () => runsOf(c).filter((r) => r.node === node)[count - 1], timeoutMs, () => `${describeRuns(runsOf(c))}\n${recentLogs(c)}`)
-}
-
-/** Service workers outlive their node process (they are the service): kill them with the cluster. */
-async function destroy(c: TestCluster): Promise<void> {
-  for (const node of c.names) {
-    const file = join(c.dir, 'pids', `${node}.service`)
-    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN
-    if (Number.isSafeInteger(pid) && pid > 1) try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
-  }
-  await c.destroy()
-}
-
-function cli(c: TestCluster, node: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  return runCli([...args, '-c', c.file, '--node', node])
-}
-
-/** The CLI without blocking this process, so node output keeps being read meanwhile. */
-async function cliAsync(c: TestCluster, node: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, ...args, '-c', c.file, '--node', node], { encoding: 'utf8' })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
 }
 
 function statusOf(c: TestCluster, node: string): StatusView {
   const r = cli(c, node, 'status', '--json')
   if (r.code !== 0) throw new Error(`status of ${node}: ${r.stderr}`)
   return JSON.parse(r.stdout) as StatusView
-}
-
-function checkWitness(t: Test, c: TestCluster): Run[] {
-  const runs = runsOf(c)
-  t.same(overlaps(runs).map((o) => `${o.a.node}/${o.b.node}`), [], `never two owners: ${describeRuns(runs)}`)
-  return runs
-}
-
-function replays(t: Test, c: TestCluster): void {
-  for (const name of c.names) {
-    const r = runCli(['replay', '--journal', join(c.dir, 'journal', name)])
-    t.equal(r.code, 0, `journal of ${name} replays: ${r.stdout.trim()} ${r.stderr.trim()}`)
-  }
 }
 
 /** Clean stops, the node running web last: stopping its owner first would hand web over to a node about to stop. */
@@ -193,11 +134,11 @@ t.test('network partition, disk shared: heartbeats cut past every deadline, nobo
   // Both nodes can be fenced (by pill), so a node counted dead would be fenced at once: "no
   // fencing" below is a real check, not the absence of a method.
   const c = await TestCluster.create(['a', 'b'], { netns: ns.name, nodeLines: () => ['fence: [{ method: poison-pill }]'] })
-  guardedTeardown(t, 'killing the cluster', () => destroy(c))
+  guardedTeardown(t, 'killing the cluster', destroyWithWorkers(c))
   const script = await installScript(c)
   c.startAll()
   await allUp(c)
-  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--resource', resource(script))
+  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--resource', scriptResource(script))
   t.equal(added.code, 0, `service add: ${added.stdout}${added.stderr}`)
   await waitRuns(c, 'a', 1, 10_000)
   const marks = new Map(c.names.map((n) => [n, c.node(n).lines.length]))
@@ -247,7 +188,7 @@ t.test('disk lost on a: a goes out and stops its service before b, after the dis
   let loop: string | null = null
   let readOnly = false
   guardedTeardown(t, 'killing the cluster, then freeing the loop device', async () => {
-    await destroy(c)
+    await destroyWithWorkers(c)()
     if (loop !== null && readOnly) execFileSync('blockdev', ['--setrw', loop], { stdio: 'pipe' })
     if (loop !== null) execFileSync('losetup', ['-d', loop], { stdio: 'pipe' })
   })
@@ -261,7 +202,7 @@ t.test('disk lost on a: a goes out and stops its service before b, after the dis
   await allUp(c)
   const startLine = await c.waitFor('a', (l) => /starting as incarnation 1; disk .*a-quorum-disk/.test(l.message), 1000)
   t.comment(startLine.message)
-  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--failback', 'off', '--resource', resource(script))
+  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--failback', 'off', '--resource', scriptResource(script))
   t.equal(added.code, 0, `service add: ${added.stdout}${added.stderr}`)
   await waitRuns(c, 'a', 1, 10_000)
 
@@ -328,11 +269,11 @@ t.test('poison pill: fence a by hand from b; a stops its service and exits 3, b 
   const { diskIntervalMs, selfFenceAfterMs } = timing
   const messageWaitMs = Math.ceil(selfFenceAfterMs * 1.1) + diskIntervalMs
   const c = await TestCluster.create(['a', 'b'], { timing, nodeLines: (name) => (name === 'a' ? ['fence: [{ method: poison-pill }]'] : []) })
-  guardedTeardown(t, 'killing the cluster', () => destroy(c))
+  guardedTeardown(t, 'killing the cluster', destroyWithWorkers(c))
   const script = await installScript(c)
   c.startAll()
   await allUp(c)
-  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--failback-stable-ms', '1500', '--resource', resource(script))
+  const added = cli(c, 'b', 'service', 'add', 'web', '--domain', 'a,b', '--failback-stable-ms', '1500', '--resource', scriptResource(script))
   t.equal(added.code, 0, `service add: ${added.stdout}${added.stderr}`)
   await waitRuns(c, 'a', 1, 10_000)
   const first = c.node('a')
