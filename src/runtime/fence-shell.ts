@@ -38,6 +38,8 @@ export interface PeerSnapshot {
   incarnation: number | null
   silentPastDeadline: boolean
   diskSilentMs: number
+  /** Its status block was unreadable at the last read. */
+  diskUnreadable: boolean
 }
 
 export interface FenceShellDeps extends ShellDeps {

@@ -221,7 +221,7 @@ export class NodeRuntime {
     const context = view.context as PeerContext
     const now = this.clock.monotonicMs()
     const a = assessLiveness(context.evidence, context.timing, now, context.startedAt)
-    return { state: String(view.value), incarnation: context.incarnation, silentPastDeadline: a.liveness === 'dead', diskSilentMs: a.diskAgeMs }
+    return { state: String(view.value), incarnation: context.incarnation, silentPastDeadline: a.liveness === 'dead', diskSilentMs: a.diskAgeMs, diskUnreadable: context.diskReadError !== null }
   }
 
   private holderView(nodeId: number): HolderView | null {
@@ -229,8 +229,7 @@ export class NodeRuntime {
     if (node === undefined) return null
     const peer = this.peerSnapshot(node.name)
     if (peer === null) return null
-    const context = this.host.view(this.peerId(node.name))?.context as PeerContext | undefined
-    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0, diskUnreadable: (context?.diskReadError ?? null) !== null }
+    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0 }
   }
 
   /** This node's membership view, as placement reads it. */
