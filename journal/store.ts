@@ -41,7 +41,8 @@ const READ_CHUNK_RECORDS = 1000
 
 interface Pending { seq: number; bytes: Buffer }
 
-type JournalDb = Level<Buffer, unknown>
+/** The LevelDB operations the journal uses; the simulator gives an in-memory store (memory-level). */
+export type JournalDb = Pick<Level<Buffer, unknown>, 'open' | 'close' | 'batch' | 'iterator' | 'keys'>
 
 export class JournalStore {
   private readonly queue: Pending[] = []
@@ -74,6 +75,14 @@ export class JournalStore {
     } catch (error) {
       throw openError(dir, error)
     }
+    return JournalStore.openOn(dir, db, options)
+  }
+
+  /**
+   * The journal on a database the caller opened (keys as buffers, values in
+   * journalValueEncoding): the simulator's in-memory journals. Closing the journal closes it.
+   */
+  static async openOn(dir: string, db: JournalDb, options: JournalStoreOptions = {}): Promise<JournalStore> {
     try {
       return new JournalStore(dir, db, await lastStoredSeq(db, dir), options)
     } catch (error) {

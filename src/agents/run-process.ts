@@ -48,11 +48,14 @@ export interface ProcessOptions {
 /** The time left for an operation that runs several commands under one timeout. */
 export class Deadline {
   private readonly endMs: number
-  constructor(readonly timeoutMs: number, private readonly startMs = performance.now()) {
-    this.endMs = startMs + timeoutMs
+  private readonly startMs: number
+  /** `now`: monotonic milliseconds; the runtime passes its clock (virtual in the simulator). */
+  constructor(readonly timeoutMs: number, private readonly now: () => number = () => performance.now()) {
+    this.startMs = now()
+    this.endMs = this.startMs + timeoutMs
   }
-  remainingMs(): number { return Math.max(0, Math.floor(this.endMs - performance.now())) }
-  elapsedMs(): number { return Math.round(performance.now() - this.startMs) }
+  remainingMs(): number { return Math.max(0, Math.floor(this.endMs - this.now())) }
+  elapsedMs(): number { return Math.round(this.now() - this.startMs) }
 }
 
 type Ended = { code: number | null; signal: NodeJS.Signals | null } | { error: Error }

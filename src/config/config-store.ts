@@ -19,7 +19,7 @@ import { CarbError } from '../errors.js'
 import { payloadCapacity } from '../disk/block.js'
 import { CONFIG_REGISTER, configSlot } from '../disk/layout.js'
 import type { QuorumDisk } from '../disk/quorum-disk.js'
-import { proposeAt, readRegister, type ProposeOptions } from '../disk/paxos-register.js'
+import { DEFAULT_RETRY, proposeAt, readRegister, type ProposeOptions } from '../disk/paxos-register.js'
 import { EMPTY_SERVICES, readServicesDoc, type ServicesDoc } from './services.js'
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true })
@@ -89,7 +89,7 @@ async function writeCandidate(disk: QuorumDisk, nodeId: number, doc: ServicesDoc
  * current version; if someone already moved past it, we report a version error, and the
  * administrator who re-reads finds the change applied.
  */
-async function decidedAs(disk: QuorumDisk, version: number, pointer: ConfigPointer): Promise<boolean> {
+async function decidedAs(disk: QuorumDisk, version: number, pointer: ConfigPointer, sleepMs: (ms: number) => Promise<void>): Promise<boolean> {
   for (let attempt = 0; attempt < DECIDED_READ_ATTEMPTS; attempt++) {
     try {
       const current = await readRegister(disk, CONFIG_REGISTER)
@@ -97,7 +97,7 @@ async function decidedAs(disk: QuorumDisk, version: number, pointer: ConfigPoint
       return current.instance === version && isPointer(value) && value.writer === pointer.writer && value.sha256 === pointer.sha256 && value.buffer === pointer.buffer
     } catch {
       // a block being rewritten by its owner right now reads as unreadable: read again
-      await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)))
+      await sleepMs(5 * (attempt + 1))
     }
   }
   return false
@@ -118,7 +118,7 @@ export async function proposeConfig(disk: QuorumDisk, nodeId: number, expectVers
   const result = await proposeAt(disk, CONFIG_REGISTER, nodeId, version, pointer, options)
   if (result.decided && result.mine) return doc
   // Another proposer may have adopted and committed our own pointer before we saw our decision.
-  if (!result.decided && await decidedAs(disk, version, pointer)) return doc
+  if (!result.decided && await decidedAs(disk, version, pointer, options.sleepMs ?? DEFAULT_RETRY.sleepMs)) return doc
   const by = result.decided && isPointer(result.value) ? ` by node ${result.value.writer}` : ''
   throw new CarbError('CARB_ERR_CONFIG_VERSION', `version ${version} was taken${by} first (${result.decided ? 'decided' : result.reason}); re-read and retry`, disk.path)
 }

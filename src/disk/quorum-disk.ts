@@ -19,7 +19,6 @@
  *   shadow only if a primary block failed (paxos-register.ts builds Disk Paxos on it).
  */
 import { randomBytes } from 'node:crypto'
-import type { FileHandle } from 'node:fs/promises'
 import { realClock, type Clock } from '../clock.js'
 import { CarbError } from '../errors.js'
 import { decodeBlock, encodeBlock, type BlockFields, type DecodeResult } from './block.js'
@@ -79,7 +78,7 @@ export class QuorumDisk {
 
   private constructor(
     readonly path: string,
-    private readonly handle: FileHandle,
+    /** Closing it closes the device. */
     private readonly reader: BlockReader,
     found: FoundHeader,
     private readonly clock: Clock,
@@ -100,23 +99,37 @@ export class QuorumDisk {
   static async open(path: string, options: OpenOptions = {}): Promise<QuorumDisk> {
     const handle = await openDevice(path, false)
     try {
-      const found = await QuorumDisk.readHeader(path, handle, options.expectClusterName)
-      const { isBlockDevice } = await sizeBytes(handle)
-      const reader = await openBlockReader(path, handle, found.geometry.maxNodes * found.geometry.blockSize, isBlockDevice)
-      if (isBlockDevice && !reader.directIo) {
-        await reader.close()
+      const { sizeBytes: haveBytes, isBlockDevice } = await sizeBytes(handle)
+      const found = await QuorumDisk.readHeader(path, (position, length) => readAt(handle, position, length, path), haveBytes, options.expectClusterName)
+      const direct = await openBlockReader(path, handle, found.geometry.maxNodes * found.geometry.blockSize, isBlockDevice)
+      if (isBlockDevice && !direct.directIo) {
+        await direct.close()
         throw new CarbError('CARB_ERR_DISK_OPEN', `the block device refuses O_DIRECT I/O of ${found.geometry.blockSize}-byte blocks (a 4Kn device needs \`disk init --block-size 4096\`): cached writes would rewrite neighbouring nodes' blocks from a stale cache`, path)
       }
-      return new QuorumDisk(path, handle, reader, found, options.clock ?? realClock)
+      const reader: BlockReader = {
+        directIo: direct.directIo,
+        read: (position, length) => direct.read(position, length),
+        write: (position, data) => direct.write(position, data),
+        close: async () => { await direct.close(); await handle.close() },
+      }
+      return new QuorumDisk(path, reader, found, options.clock ?? realClock)
     } catch (error) {
       await handle.close()
       throw error
     }
   }
 
-  private static async readHeader(path: string, handle: FileHandle, expectClusterName: string | undefined): Promise<FoundHeader> {
-    const { sizeBytes: haveBytes } = await sizeBytes(handle)
-    const found = await findHeader((position, length) => readAt(handle, position, length, path), haveBytes, path)
+  /**
+   * Opens the quorum area on a device the caller provides (the simulator's in-memory disk):
+   * the same header checks, block codec, copies and repair rules as a real device.
+   */
+  static async openOn(path: string, device: BlockReader, deviceBytes: number, options: OpenOptions = {}): Promise<QuorumDisk> {
+    const found = await QuorumDisk.readHeader(path, (position, length) => device.read(position, length), deviceBytes, options.expectClusterName)
+    return new QuorumDisk(path, device, found, options.clock ?? realClock)
+  }
+
+  private static async readHeader(path: string, read: (position: number, length: number) => Promise<Buffer>, haveBytes: number, expectClusterName: string | undefined): Promise<FoundHeader> {
+    const found = await findHeader(read, haveBytes, path)
     if ('error' in found) throw found.error
     const name = found.header.clusterName
     if (expectClusterName !== undefined && name !== expectClusterName) {
@@ -325,7 +338,6 @@ export class QuorumDisk {
     await this.serial(async () => {
       this.closed = true
       await this.reader.close()
-      await this.handle.close()
     }).catch(() => undefined)
   }
 }

@@ -29,7 +29,18 @@ function closeQuietly(socket: SocketAsPromised): void {
   }
 }
 
-export class HeartbeatChannel {
+/** One heartbeat channel's socket, as the heartbeat service uses it (the simulator has its own). */
+export interface DatagramChannel {
+  readonly index: number
+  /** Where the channel is bound (the real port, even when 0 was asked). */
+  readonly local: ResolvedAddress & { port: number }
+  /** Every datagram received; subscribe once, right after open. */
+  readonly datagrams$: Observable<Datagram>
+  send(msg: Buffer, ip: string, port: number): Promise<void>
+  close(): Promise<void>
+}
+
+export class HeartbeatChannel implements DatagramChannel {
   /**
    * Every datagram the socket receives. Cold: each subscription adds one listener, so
    * subscribe once, right after open, before any packet matters.

@@ -14,7 +14,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs'
 import type { Clock } from '../clock.js'
 import type { HostPort } from './address.js'
-import { HeartbeatChannel, type Datagram } from './heartbeat-channel.js'
+import { HeartbeatChannel, type Datagram, type DatagramChannel } from './heartbeat-channel.js'
 import { KEY_BYTES_MIN } from './key-file.js'
 import { CLUSTER_UUID_BYTES, decodeHeartbeat, encodeHeartbeat, type DecodeFailure, type HeartbeatFields, type HeartbeatState } from './packet.js'
 import { PeerTable, type HeartbeatPeer } from './peer-table.js'
@@ -34,6 +34,8 @@ export interface HeartbeatOptions {
   localAddresses: HostPort[]
   peers: HeartbeatPeer[]
   clock: Clock
+  /** Opens channel `index` bound to `address`: a UDP socket (HeartbeatChannel.open) unless the simulator gives its own. */
+  openChannel?: (index: number, address: HostPort) => Promise<DatagramChannel>
 }
 
 export interface HeartbeatReceived {
@@ -96,10 +98,10 @@ function assertOptions(opts: HeartbeatOptions): void {
   if (opts.peers.some((p) => p.nodeId === opts.localNodeId)) throw new RangeError(`heartbeats: node ${opts.localNodeId} is listed as its own peer`)
 }
 
-async function openChannels(addresses: HostPort[]): Promise<HeartbeatChannel[]> {
-  const channels: HeartbeatChannel[] = []
+async function openChannels(addresses: HostPort[], open: (index: number, address: HostPort) => Promise<DatagramChannel>): Promise<DatagramChannel[]> {
+  const channels: DatagramChannel[] = []
   try {
-    for (const [index, address] of addresses.entries()) channels.push(await HeartbeatChannel.open(index, address))
+    for (const [index, address] of addresses.entries()) channels.push(await open(index, address))
   } catch (error) {
     await Promise.allSettled(channels.map((c) => c.close()))
     throw error
@@ -121,7 +123,7 @@ export class Heartbeats {
 
   private constructor(
     private readonly opts: HeartbeatOptions,
-    private readonly channels: HeartbeatChannel[],
+    private readonly channels: DatagramChannel[],
     private readonly peers: PeerTable,
   ) {
     this.received$ = this.receivedSubject.asObservable()
@@ -135,7 +137,7 @@ export class Heartbeats {
   /** Binds one socket per local address. Throws CARB_ERR_NET_BIND / CARB_ERR_NET_RESOLVE naming the address. */
   static async open(opts: HeartbeatOptions): Promise<Heartbeats> {
     assertOptions(opts)
-    const channels = await openChannels(opts.localAddresses)
+    const channels = await openChannels(opts.localAddresses, opts.openChannel ?? ((index, address) => HeartbeatChannel.open(index, address)))
     try {
       const peers = await PeerTable.resolve(opts.peers, channels.map((c) => c.local.family))
       return new Heartbeats(opts, channels, peers)
@@ -198,7 +200,7 @@ export class Heartbeats {
     this.seq += 1
   }
 
-  private async sendOne(channel: HeartbeatChannel, packet: Buffer, ip: string, port: number): Promise<void> {
+  private async sendOne(channel: DatagramChannel, packet: Buffer, ip: string, port: number): Promise<void> {
     try {
       await channel.send(packet, ip, port)
       this.count.sent += 1

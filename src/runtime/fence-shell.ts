@@ -21,7 +21,6 @@ import type { AgentMethod } from '../config/fencing.js'
 import { diskDeadAfterMinMs } from '../config/timing.js'
 import { CarbError, isCarbError } from '../errors.js'
 import { noticesAbout, readOutboxes, writeOutbox, withNotice, withPill, withoutPill, type Outbox, type OutboxRead } from '../disk/mailbox.js'
-import { fenceOff } from '../fence/agent.js'
 import type { FenceRecord } from '../../machines/takeover-proof.js'
 import type { FenceEffect, FenceInput } from '../../machines/fencing-events.js'
 import type { FenceAttempt, FencingContext } from '../../machines/fencing.js'
@@ -247,7 +246,7 @@ export class FenceShell {
 
   private async runAgent(method: AgentMethod, target: NodeConfig): Promise<{ outcome: 'ok' | 'failed' | 'timeout' | 'misconfigured'; detail: string }> {
     this.deps.log.log('warn', `fencing ${target.name}: ${method.name} off (port ${method.port})`)
-    const result = await fenceOff({ agent: method.agent, params: method.params, timeoutMs: method.timeoutMs }, { port: method.port, nodename: target.name }, { onOutput: (line) => this.deps.log.log('info', `fence ${method.name}: ${line}`) })
+    const result = await this.deps.platform.fenceOff({ agent: method.agent, params: method.params, timeoutMs: method.timeoutMs }, { port: method.port, nodename: target.name }, { onOutput: (line) => this.deps.log.log('info', `fence ${method.name}: ${line}`) })
     return { outcome: result.outcome, detail: result.detail }
   }
 
@@ -266,7 +265,7 @@ export class FenceShell {
     if (!seen) return { outcome: 'failed', detail: `poison pill for ${op.target.name} written but not read back: ${back === undefined || back.ok ? 'message missing' : back.error.oneLine()}` }
     const waitMs = this.messageWaitMs()
     this.deps.log.log('warn', `fencing ${op.target.name}: poison pill for incarnation ${op.incarnation} written; waiting ${waitMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, waitMs))
+    await this.deps.platform.timers.sleep(waitMs)
     return { outcome: 'ok', detail: `poison pill for incarnation ${op.incarnation} on the disk for the message wait (${waitMs} ms)` }
   }
 

@@ -6,21 +6,18 @@
  * can tell anyone it is alive.
  */
 import type { Subscription } from 'rxjs'
-import type { Server } from 'node:net'
-import { realClock, type Clock } from '../clock.js'
+import type { Clock } from '../clock.js'
 import { checkIntervalMs, diskSuspectAfterMs } from '../config/timing.js'
 import { findNode, type ClusterConfig, type NodeConfig } from '../config/load.js'
 import { CarbError, isCarbError } from '../errors.js'
-import { QuorumDisk } from '../disk/quorum-disk.js'
+import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { Heartbeats } from '../net/heartbeats.js'
-import { loadKeyFile } from '../net/key-file.js'
-import { JournalStore } from '../../journal/store.js'
+import type { JournalStore } from '../../journal/store.js'
 import { DECISION_CODE_VERSION } from '../../machines/registry.js'
 import { reportedState, type LocalInput } from '../../machines/local-node.js'
 import type { PeerInput } from '../../machines/membership.js'
 import type { MembershipEffect } from '../../machines/events.js'
 import { MachineHost, type Decision } from './machine-host.js'
-import { listenControl } from './control.js'
 import type { Logger } from './log.js'
 import { describeDecision, statusView, type StatusView } from './status-view.js'
 import { DropLog } from './drop-log.js'
@@ -30,7 +27,8 @@ import { FenceShell, type PeerSnapshot } from './fence-shell.js'
 import { assessLiveness } from '../../machines/liveness.js'
 import type { PeerContext } from '../../machines/membership.js'
 import type { HolderView } from '../../machines/takeover-proof.js'
-import { Watchdog } from './watchdog.js'
+import { platformRetry } from './shell-deps.js'
+import { realPlatform, type Cancel, type ControlServer, type Platform, type WatchdogDevice } from './platform.js'
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
 import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
@@ -38,22 +36,19 @@ export interface NodeOptions {
   config: ClusterConfig
   nodeName: string
   log: Logger
-  clock?: Clock
-  /**
-   * The process must end now (in-process watchdog, poison pill, failed start-up clean-up).
-   * Default: process.exit(code). Never returns to the caller's logic in production.
-   */
-  exit?: (code: number, reason: string) => void
+  /** Clock, timers, disk, network, agents and exit: realPlatform, or the simulator's. */
+  platform?: Platform
 }
 
 
 export class NodeRuntime {
   private readonly clock: Clock
+  private readonly platform: Platform
   private readonly self: NodeConfig
   private readonly peers: NodeConfig[]
   private incarnation = 0
   private readonly decisions: Decision[] = []
-  private readonly timers: NodeJS.Timeout[] = []
+  private readonly timers: Cancel[] = []
   private readonly dropLog = new DropLog()
   private subscriptions: Subscription[] = []
   private diskBusy = false
@@ -61,7 +56,7 @@ export class NodeRuntime {
   /** Stopping, but services are still being stopped: disk cycles and heartbeats go on. */
   private leaving = false
   private get halted(): boolean { return this.stopping && !this.leaving }
-  private control: Server | undefined
+  private control: ControlServer | null = null
   private readonly host: MachineHost
   private readonly services: ServiceShell
   private readonly fence: FenceShell
@@ -79,21 +74,22 @@ export class NodeRuntime {
     private readonly disk: QuorumDisk,
     private readonly journal: JournalStore,
     private readonly heartbeats: Heartbeats,
-    private readonly watchdog: Watchdog | null,
+    private readonly watchdog: WatchdogDevice | null,
   ) {
-    this.clock = options.clock ?? realClock
+    this.platform = options.platform ?? realPlatform
+    this.clock = this.platform.clock
     this.self = findNode(options.config, options.nodeName)
     this.peers = options.config.nodes.filter((n) => n.name !== options.nodeName)
     this.host = new MachineHost(journal, (d) => this.decisions.push(d))
     this.services = new ServiceShell({
-      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
+      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, platform: this.platform, log: options.log,
       commit: () => this.commit(), members: () => this.members(), incarnation: () => this.incarnation,
       holderView: (nodeId) => this.holderView(nodeId), fenced: (nodeId) => this.fence.fenced(nodeId),
       requestFence: (nodeId, reason) => this.fence.request(nodeId, reason, 'lease'), isMember: () => this.localState() === 'member',
       escalate: (service, reason) => this.escalate(service, reason),
     })
     this.fence = new FenceShell({
-      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, log: options.log,
+      config: options.config, self: this.self, disk, host: this.host, clock: this.clock, platform: this.platform, log: options.log,
       commit: () => this.commit(), incarnation: () => this.incarnation, peerView: (name) => this.peerSnapshot(name),
       runsServices: () => !this.services.quiet(), isMember: () => this.localState() === 'member' && !this.halted,
     })
@@ -102,14 +98,15 @@ export class NodeRuntime {
   static async start(options: NodeOptions): Promise<NodeRuntime> {
     const { config, nodeName } = options
     const self = findNode(config, nodeName)
-    const clock = options.clock ?? realClock
-    const key = await loadKeyFile(config.authKeyFile)
-    const disk = await QuorumDisk.open(self.disk, { expectClusterName: config.cluster })
-    const journal = await JournalStore.open(self.journalDir)
+    const platform = options.platform ?? realPlatform
+    const clock = platform.clock
+    const key = await platform.loadKey(config.authKeyFile)
+    const disk = await platform.openDisk(self.disk, { expectClusterName: config.cluster, clock })
+    const journal = await platform.openJournal(self.journalDir)
     let heartbeats: Heartbeats
     try {
       heartbeats = await Heartbeats.open({
-        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock,
+        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock, openChannel: platform.openChannel,
         peers: config.nodes.filter((n) => n.name !== nodeName).map((n) => ({ nodeId: n.id, name: n.name, addresses: n.heartbeat })),
       })
     } catch (error) {
@@ -117,9 +114,9 @@ export class NodeRuntime {
       await disk.close()
       throw error
     }
-    let watchdog: Watchdog | null = null
+    let watchdog: WatchdogDevice | null = null
     try {
-      if (config.watchdog.device !== null) watchdog = await Watchdog.open(config.watchdog.device, config.timing.selfFenceAfterMs)
+      if (config.watchdog.device !== null) watchdog = await platform.openWatchdog(config.watchdog.device, config.timing.selfFenceAfterMs)
     } catch (error) {
       await heartbeats.close()
       await journal.close()
@@ -171,7 +168,7 @@ export class NodeRuntime {
       if (line !== null) this.options.log.log('warn', line)
     }))
     this.newIncarnation(previous + 1)
-    this.control = await listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
+    this.control = await this.platform.listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
     const timing = this.options.config.timing
     this.every(checkIntervalMs(timing), () => this.checkAll())
     this.every(timing.heartbeatIntervalMs, () => this.sendHeartbeat())
@@ -185,9 +182,9 @@ export class NodeRuntime {
   }
 
   private every(intervalMs: number, body: () => unknown): void {
-    this.timers.push(setInterval(() => {
+    this.timers.push(this.platform.timers.every(intervalMs, () => {
       try { void Promise.resolve(body()).catch((error: unknown) => this.fail(error)) } catch (error) { this.fail(error) }
-    }, intervalMs))
+    }))
   }
 
   private fail(error: unknown): void {
@@ -423,9 +420,9 @@ export class NodeRuntime {
     // With a hardware watchdog, feeding stops for good: it resets the machine at its timeout.
     if (this.watchdog !== null) { this.options.log.log('error', 'self-fenced: the hardware watchdog is no longer fed and will reset this machine'); void this.watchdog.abandon() }
     const budgetMs = this.options.config.timing.selfFenceStopMs
-    const watchdog = setTimeout(() => this.exit(EXIT_WATCHDOG, `in-process watchdog: resources of incarnation ${incarnation} not stopped within selfFenceStopMs ${budgetMs}; exiting before the self-fence deadline`), budgetMs)
+    const cancelWatchdog = this.platform.timers.after(budgetMs, () => this.exit(EXIT_WATCHDOG, `in-process watchdog: resources of incarnation ${incarnation} not stopped within selfFenceStopMs ${budgetMs}; exiting before the self-fence deadline`))
     const stopped = await this.services.stopEverything(pill ?? `self-fenced as incarnation ${incarnation}`, budgetMs)
-    clearTimeout(watchdog)
+    cancelWatchdog()
     if (!stopped) { this.exit(EXIT_WATCHDOG, `in-process watchdog: a resource of incarnation ${incarnation} did not stop; exiting before the self-fence deadline`); return }
     if (pill !== null) { this.exit(EXIT_FENCED, `fenced by ${pill}: every resource stopped; exiting`); return }
     if (this.stopping || incarnation !== this.incarnation) return
@@ -463,9 +460,8 @@ export class NodeRuntime {
     this.exited = true
     this.options.log.log('error', reason)
     this.stopping = true
-    for (const t of this.timers) clearInterval(t)
-    const exit = this.options.exit ?? ((c: number) => process.exit(c))
-    exit(code, reason)
+    for (const cancel of this.timers) cancel()
+    this.platform.exit(code, reason)
   }
 
   status(): StatusView {
@@ -512,7 +508,7 @@ export class NodeRuntime {
   private async proposeConfig(request: { [field: string]: unknown }, send: (value: unknown) => void): Promise<void> {
     try {
       const names = this.options.config.nodes.map((n) => n.name)
-      const doc = await proposeConfig(this.disk, this.self.id, Number(request.expectVersion), request.doc as never, names)
+      const doc = await proposeConfig(this.disk, this.self.id, Number(request.expectVersion), request.doc as never, names, platformRetry(this.platform))
       this.options.log.log('info', `configuration version ${doc.version} written by ${String(request.who ?? 'an administrator')}`)
       send({ ok: true, version: doc.version })
       void this.services.cycle()
@@ -533,20 +529,20 @@ export class NodeRuntime {
     this.leaving = true
     this.services.shutdown(this.clock.monotonicMs())
     const deadline = this.clock.monotonicMs() + this.services.stopBudgetMs()
-    while (!this.services.quiet() && this.clock.monotonicMs() < deadline) await new Promise((r) => setTimeout(r, 50))
+    while (!this.services.quiet() && this.clock.monotonicMs() < deadline) await this.platform.timers.sleep(50)
     const stoppedAll = this.services.quiet()
     if (!stoppedAll) this.options.log.log('error', 'services did not stop in time; leaving without writing "down" (their leases stay held until this node is fenced or counted gone)')
     this.leaving = false
-    for (const t of this.timers) clearInterval(t)
+    for (const cancel of this.timers) cancel()
     const at = this.clock.monotonicMs()
     this.host.flushAll()
     if (this.localState() === 'member' || this.localState() === 'joining') this.host.deliver(this.localId, { type: 'SHUTDOWN', at })
     this.commit()
-    while (this.diskBusy) await new Promise((r) => setTimeout(r, 10))
+    while (this.diskBusy) await this.platform.timers.sleep(10)
     if (stoppedAll) await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
     await this.flushing
     for (const s of this.subscriptions) s.unsubscribe()
-    await new Promise<void>((resolve) => (this.control === undefined ? resolve() : this.control.close(() => resolve())))
+    await this.control?.close()
     await this.heartbeats.close()
     await this.journal.close()
     await this.disk.close()

@@ -19,13 +19,13 @@ import type { ServiceDef, ServicesDoc } from '../config/services.js'
 import { EMPTY_SERVICES } from '../config/services.js'
 import { CarbError, isCarbError } from '../errors.js'
 import { acquireLease, readLease, releaseLease, type LeaseView } from '../disk/lease.js'
-import { runAgent } from '../agents/run.js'
 import { placement, type PlacementInput } from '../../machines/placement.js'
 import { describeProof, takeoverProof, type FenceRecord, type HolderView, type ProofVerdict } from '../../machines/takeover-proof.js'
-import { Deadline, within } from '../agents/run-process.js'
+import { Deadline } from '../agents/run-process.js'
+import { settleWithin } from './platform.js'
 import type { ServiceEffect, ServiceInput } from '../../machines/service-events.js'
 import type { Decision } from './machine-host.js'
-import type { ShellDeps } from './shell-deps.js'
+import { platformRetry, type ShellDeps } from './shell-deps.js'
 
 /** States of a service machine in which this node may hold the service's lease. */
 const HOLDING_STATES = ['acquiring', 'starting', 'running', 'recovering', 'stopping', 'releasing', 'failed']
@@ -270,7 +270,7 @@ export class ServiceShell {
         return verdict.ok ? null : verdict.reason
       }
       const onPlan = (current: LeaseView): void => { planned = { view: current, verdict: null } }
-      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom, {}, onPlan)
+      const result = await acquireLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, mayTakeFrom, platformRetry(this.deps.platform), onPlan)
       const proven = this.provenBy(planned)
       if (result.acquired) this.deliver(id, { type: 'LEASE_ACQUIRED', lver: result.instance, ...proven })
       else this.deliver(id, { type: 'LEASE_REFUSED', holder: this.nodeName(result.holder), reason: result.reason })
@@ -283,7 +283,7 @@ export class ServiceShell {
     const service = this.service(name)
     if (service === undefined) { this.deliver(id, { type: 'LEASE_RELEASE_FAILED', reason: 'unknown service' }); return }
     try {
-      const result = await releaseLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, { failedHere })
+      const result = await releaseLease(this.deps.disk, service.index, { nodeId: this.deps.self.id, incarnation: this.deps.incarnation() }, { failedHere }, platformRetry(this.deps.platform))
       if (result.released) this.deliver(id, { type: 'LEASE_RELEASED', lver: result.instance })
       else this.deliver(id, { type: 'LEASE_RELEASE_FAILED', reason: result.reason })
     } catch (error) {
@@ -301,7 +301,7 @@ export class ServiceShell {
     const timeoutMs = op === 'start' ? resource.startTimeoutMs : op === 'stop' ? resource.stopTimeoutMs : resource.monitorTimeoutMs
     // Starts and monitors can be cut short by a self-fence (stopEverything); stops never are.
     const controller = op === 'stop' ? null : new AbortController()
-    const running = runAgent(resource, op, { timeoutMs, env: this.agentEnv(name, resource.name), onOutput: (line) => this.deps.log.log('info', `${name}/${resource.name} ${op}: ${line}`), ...(controller === null ? {} : { signal: controller.signal }) })
+    const running = this.deps.platform.runAgent(resource, op, { timeoutMs, env: this.agentEnv(name, resource.name), onOutput: (line) => this.deps.log.log('info', `${name}/${resource.name} ${op}: ${line}`), ...(controller === null ? {} : { signal: controller.signal }) })
     const entry = controller === null ? null : { controller, done: running.then(() => undefined, () => undefined) }
     if (entry !== null) this.inFlight.add(entry)
     const result = await running.finally(() => { if (entry !== null) this.inFlight.delete(entry) })
@@ -321,7 +321,7 @@ export class ServiceShell {
         const service = doc.services.find((s) => s.name === name)
         if (service === undefined || !service.enabled) return
         const next = { ...doc, services: doc.services.map((s) => (s.name === name ? { ...s, enabled: false } : s)) }
-        const written = await proposeConfig(this.deps.disk, this.deps.self.id, doc.version, next, names)
+        const written = await proposeConfig(this.deps.disk, this.deps.self.id, doc.version, next, names, platformRetry(this.deps.platform))
         this.deps.log.log('warn', `service ${name} disabled by its recovery policy (configuration version ${written.version}): ${reason}`)
         return
       } catch (error) {
@@ -354,14 +354,14 @@ export class ServiceShell {
    * take them over on a proof. True when every stop succeeded in time.
    */
   async stopEverything(reason: string, budgetMs: number): Promise<boolean> {
-    const deadline = new Deadline(budgetMs)
+    const deadline = new Deadline(budgetMs, () => this.deps.clock.monotonicMs())
     // A start still running would finish after the stop and leave the resource up: kill every
     // start and monitor in flight (their process groups) and wait for them first.
     const cut = [...this.inFlight]
     for (const call of cut) call.controller.abort()
     if (cut.length > 0) {
       this.deps.log.log('warn', `cutting ${cut.length} agent call(s) in flight short (${reason})`)
-      await within(Promise.all(cut.map((c) => c.done)), deadline.remainingMs())
+      await settleWithin(this.deps.platform.timers, Promise.all(cut.map((c) => c.done)), deadline.remainingMs())
     }
     const held = [...this.doc.services, ...this.retired.values()].filter((s) => HOLDING_STATES.includes(String(this.deps.host.view(this.machineId(s.name))?.value ?? 'stopped')))
     const results = await Promise.all(held.map((service) => this.stopAll(service, reason, deadline)))
@@ -375,7 +375,7 @@ export class ServiceShell {
     for (const resource of [...service.resources].reverse()) {
       const timeoutMs = Math.min(resource.stopTimeoutMs, deadline.remainingMs())
       if (timeoutMs <= 0) { allStopped = false; this.deps.log.log('error', `${service.name}/${resource.name} stop: no time left`); continue }
-      const result = await runAgent(resource, 'stop', { timeoutMs, env: this.agentEnv(service.name, resource.name) })
+      const result = await this.deps.platform.runAgent(resource, 'stop', { timeoutMs, env: this.agentEnv(service.name, resource.name) })
       const ok = result.outcome === 'ok' || result.outcome === 'not-running'
       allStopped &&= ok
       this.deps.log.log(ok ? 'info' : 'error', `${service.name}/${resource.name} stop: ${result.outcome} (${result.detail})`)
@@ -393,7 +393,7 @@ export class ServiceShell {
     const read = async <T>(what: string, get: () => Promise<T>): Promise<T> => {
       let last: unknown
       for (let attempt = 1; attempt <= CLEANUP_READ_ATTEMPTS; attempt++) {
-        try { return await get() } catch (error) { last = error; await new Promise((r) => setTimeout(r, CLEANUP_READ_RETRY_MS)) }
+        try { return await get() } catch (error) { last = error; await this.deps.platform.timers.sleep(CLEANUP_READ_RETRY_MS) }
       }
       throw new CarbError('CARB_ERR_CLEANUP_FAILED', `start-up clean-up could not read ${what}: ${isCarbError(last) ? last.oneLine() : String(last)}; not joining (a lease may name this node)`, this.deps.self.name)
     }
@@ -406,7 +406,7 @@ export class ServiceShell {
       this.leases.set(service.name, lease)
       if (lease.holder !== this.deps.self.id) continue
       incarnationMax = Math.max(incarnationMax, lease.incarnation)
-      const stopped = await this.stopAll(service, `start-up clean-up: the lease names this node (incarnation ${lease.incarnation})`, new Deadline(service.resources.reduce((sum, r) => sum + r.stopTimeoutMs, 0)))
+      const stopped = await this.stopAll(service, `start-up clean-up: the lease names this node (incarnation ${lease.incarnation})`, new Deadline(service.resources.reduce((sum, r) => sum + r.stopTimeoutMs, 0), () => this.deps.clock.monotonicMs()))
       if (!stopped) failed.push(service.name)
     }
     return { failed, incarnationMax }

@@ -4,6 +4,8 @@ import type { ClusterConfig, NodeConfig } from '../config/load.js'
 import type { QuorumDisk } from '../disk/quorum-disk.js'
 import type { MachineHost } from './machine-host.js'
 import type { Logger } from './log.js'
+import type { Platform } from './platform.js'
+import type { RetryOptions } from '../disk/paxos-register.js'
 
 export interface ShellDeps {
   config: ClusterConfig
@@ -11,9 +13,16 @@ export interface ShellDeps {
   disk: QuorumDisk
   host: MachineHost
   clock: Clock
+  /** Timers, randomness and agents (real, or the simulator's). */
+  platform: Platform
   log: Logger
   /** Journal what was delivered, then carry out the decisions (NodeRuntime.commit). */
   commit: () => void
   /** This node's current incarnation. */
   incarnation: () => number
+}
+
+/** Disk-Paxos backoff on the platform's randomness and timers. */
+export function platformRetry(platform: Platform): Pick<RetryOptions, 'random' | 'sleepMs'> {
+  return { random: () => platform.random(), sleepMs: (ms) => platform.timers.sleep(ms) }
 }
