@@ -64,6 +64,21 @@ export class CarbError extends Error {
     this.where = where
   }
 
+  /**
+   * An error kept as a value, never thrown (a block that was never written, a copy that fails
+   * its checks): no stack is captured, which is most of an Error's cost. Every disk cycle
+   * reads blocks of every node slot and service, most of them empty.
+   */
+  static value(code: CarbErrorCode, message: string, where?: string): CarbError {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      return new CarbError(code, message, where)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
+
   /** The one line a CLI prints: `CODE: where: message`. */
   oneLine(): string {
     const text = this.where === undefined ? this.message : `${this.where}: ${this.message}`

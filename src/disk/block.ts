@@ -94,7 +94,7 @@ export function encodeBlock(input: EncodeInput): Buffer {
 }
 
 function fail(code: CarbErrorCode, message: string, where: string): DecodeResult {
-  return { ok: false, error: new CarbError(code, message, where) }
+  return { ok: false, error: CarbError.value(code, message, where) }
 }
 
 function isAllZero(buf: Buffer): boolean {
@@ -106,7 +106,7 @@ function isAllZero(buf: Buffer): boolean {
 function checkFrame(buf: Buffer, blockSize: number, where: string): DecodeResult | undefined {
   if (buf.length < blockSize) return fail('CARB_ERR_DISK_SHORT', `got ${buf.length} bytes of a ${blockSize}-byte block`, where)
   const block = buf.subarray(0, blockSize)
-  if (isAllZero(block)) return { ok: false, empty: true, error: new CarbError('CARB_ERR_DISK_BAD_MAGIC', 'never written', where) }
+  if (isAllZero(block)) return { ok: false, empty: true, error: CarbError.value('CARB_ERR_DISK_BAD_MAGIC', 'never written', where) }
   if (!block.subarray(0, 4).equals(MAGIC)) return fail('CARB_ERR_DISK_BAD_MAGIC', `magic is 0x${block.subarray(0, 4).toString('hex')}, not a Carbonado block ('CARB')`, where)
   const version = block.readUInt16BE(4)
   if (version !== LAYOUT_VERSION) return fail('CARB_ERR_DISK_BAD_VERSION', `layout version ${version}, this build reads version ${LAYOUT_VERSION}`, where)

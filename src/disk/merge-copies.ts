@@ -15,9 +15,9 @@ export function mergeCopies(primary: DecodeResult, shadow: DecodeResult, where: 
   if (primary.ok) return { ok: true, block: primary.block, source: 'primary' }
   if (shadow.ok) return { ok: true, block: shadow.block, source: 'shadow' }
   if (primary.empty === true && shadow.empty === true) {
-    return { ok: false, empty: true, error: new CarbError('CARB_ERR_DISK_BAD_MAGIC', 'never written (both copies)', where) }
+    return { ok: false, empty: true, error: CarbError.value('CARB_ERR_DISK_BAD_MAGIC', 'never written (both copies)', where) }
   }
   const telling = primary.empty === true ? shadow.error : primary.error
   const message = `unreadable in both copies: primary ${primary.error.code} ${primary.error.message}; shadow ${shadow.error.code} ${shadow.error.message}`
-  return { ok: false, error: new CarbError(telling.code, message, where) }
+  return { ok: false, error: CarbError.value(telling.code, message, where) }
 }

@@ -1,0 +1,61 @@
+/**
+ * `npm run sim -- --seeds N [--from S]` runs N seeds (S, S+1, …) and prints runs per second,
+ * virtual seconds per real second and every failing seed with the command that reproduces it;
+ * `npm run sim -- --seed S [--verbose]` runs one seed and prints its transcript.
+ * Exit 1 when any seed fails.
+ */
+import { describePlan, runSeed, type SeedResult } from './run-seed.js'
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+
+function count(name: string, fallback: number): number {
+  const text = flag(name)
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < 0) { process.stderr.write(`sim: --${name} must be a non-negative integer, got "${text}"\n`); process.exit(2) }
+  return value
+}
+
+function report(r: SeedResult): string {
+  const failed = r.verdicts.filter((v) => v.valid === false)
+  return [`seed ${r.seed} FAILED (${describePlan(r.plan)}); reproduce: npm run sim -- --seed ${r.seed} --verbose`, ...failed.flatMap((v) => v.problems.slice(0, 5).map((p) => `  ${v.checker}: ${p}`))].join('\n')
+}
+
+function transcript(r: SeedResult): string {
+  const lines = [
+    ...r.sim.actions.map((a) => ({ atMs: a.atMs, text: `sim ${a.text}` })),
+    ...r.sim.log.filter((l) => l.level !== 'info' || (typeof l.fields.machine === 'string' && !/stays (running|up|member) on (CHECK|HEARTBEAT|DISK)/.test(l.message))).map((l) => ({ atMs: l.atMs, text: `${l.machine} ${l.level} ${l.message}` })),
+  ].sort((x, y) => x.atMs - y.atMs)
+  return lines.map((l) => `${(l.atMs / 1000).toFixed(3).padStart(9)} ${l.text}`).join('\n')
+}
+
+const single = flag('seed')
+if (single !== undefined) {
+  const r = await runSeed(count('seed', 0))
+  if (process.argv.includes('--verbose')) process.stdout.write(`${transcript(r)}\n`)
+  process.stdout.write(`seed ${r.seed}: ${describePlan(r.plan)}\n`)
+  for (const v of r.verdicts) process.stdout.write(`  ${v.checker}: ${v.valid === true ? 'valid' : v.valid === false ? 'INVALID' : 'unknown'}${v.problems.map((p) => `\n    ${p}`).join('')}\n`)
+  process.stdout.write(`  ${(r.virtualMs / 1000).toFixed(0)} virtual s in ${(r.realMs / 1000).toFixed(2)} s, ${r.events} events, ${r.starts} starts, ${r.takeovers} takeovers\n`)
+  process.exit(r.ok ? 0 : 1)
+}
+
+const seeds = count('seeds', 100)
+const from = count('from', 1)
+const started = performance.now()
+let virtualMs = 0
+let failures = 0
+let takeovers = 0
+for (let seed = from; seed < from + seeds; seed++) {
+  const r = await runSeed(seed)
+  virtualMs += r.virtualMs
+  takeovers += r.takeovers
+  if (!r.ok) { failures++; process.stdout.write(`${report(r)}\n`) }
+  if ((seed - from + 1) % 10 === 0) process.stderr.write(`\r${seed - from + 1}/${seeds} seeds, ${failures} failed`)
+}
+const realS = (performance.now() - started) / 1000
+process.stderr.write('\n')
+process.stdout.write(`${seeds} seeds in ${realS.toFixed(1)} s: ${(seeds / realS).toFixed(2)} runs/s, ${(virtualMs / 1000 / realS).toFixed(1)} virtual s per real s, ${takeovers} takeovers checked, ${failures} failed\n`)
+process.exit(failures === 0 ? 0 : 1)
