@@ -12,6 +12,11 @@
  *   - otherwise the relocation target if it is up and eligible, else the first node of the
  *     domain that is up and has not failed the service (failedOn). When no such node is up,
  *     failedOn is ignored: retrying beats leaving the service down;
+ *   - but not while a node that ranks before that one is still unknown (not yet heard from
+ *     since this node started): when a whole cluster starts at once, every node would
+ *     otherwise take the free lease for itself before hearing from the preferred node
+ *     (Pacemaker's dc-deadtime wait). Unknown ends with the first heartbeat or disk write,
+ *     or as dead after diskDeadAfterMs of silence, so the wait is bounded;
  *   - nodes outside the domain are never chosen.
  * Every verdict carries a short human reason.
  */
@@ -123,6 +128,8 @@ function choose(v: View, why: string): Placement {
   const ignore = ignoreFailedOn(v)
   const first = v.domain.find((name) => v.isUp(name) && (ignore || !v.failed(name)))
   if (first === undefined) return { owner: null, reason: `${why}: no node of domain ${list(v.domain)} is up` }
+  const undecided = v.domain.slice(0, v.domain.indexOf(first)).find((name) => v.stateOf(name) === 'unknown' && (ignore || !v.failed(name)))
+  if (undecided !== undefined) return { owner: null, reason: `${why}: waiting to learn whether ${undecided}, before ${first} in domain ${list(v.domain)}, is up` }
   const note = ignore && v.failed(first) ? ` (it failed there before, failedOn ${list(v.input.lease.failedOn)} ignored: no other node is up)` : ''
   return { owner: first, reason: `${why}: first up in domain ${list(v.domain)} is ${first}${note}` }
 }

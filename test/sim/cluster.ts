@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig, type ClusterConfig } from '../../src/config/load.js'
 import { QuorumDisk } from '../../src/disk/quorum-disk.js'
+import { copyBlocks, geometryWithDefaults } from '../../src/disk/layout.js'
 import { proposeConfig } from '../../src/config/config-store.js'
 import { addService } from '../../src/config/service-edit.js'
 import { EMPTY_SERVICES, type ServicesDoc } from '../../src/config/services.js'
@@ -53,6 +54,8 @@ export interface LogLine { atMs: number; machine: string; level: string; message
 /** The quorum area of every simulation: 16 nodes and 16 services fit, 512-byte blocks. */
 export const GEOMETRY = { blockSize: 512 as const, maxNodes: 16, maxServices: 16, configBlocks: 8 }
 const HEARTBEAT_PORTS = [5405, 5406]
+/** How long a machine cut by the power switch stays off. */
+const FENCED_OFF_MS = 5000
 let diskTemplate: Promise<Buffer> | undefined
 
 /** A freshly initialized quorum disk image (made once per process by the real `disk init`). */
@@ -108,9 +111,24 @@ export class Simulation {
     const stream = (n: number): (() => number) => seeded((options.seed * 2654435761 + n * 40503) >>> 0)
     this.config = parseConfig(clusterYaml(options), '/sim/cluster.yaml')
     this.disk = new SimDisk(image, this.world, stream(1), { minMs: 0.2, maxMs: 4, slowRate: 0.01, slowMs: 40 })
+    const copyBytes = copyBlocks(geometryWithDefaults(GEOMETRY)) * GEOMETRY.blockSize
+    this.disk.mayTear = (position) => {
+      const other = position < copyBytes ? position + copyBytes : position - copyBytes
+      return image.subarray(other, other + GEOMETRY.blockSize).some((b) => b !== 0)
+    }
     this.network = new SimNetwork(this.world, stream(2))
     this.resources = new SimResources(this.world, stream(3))
-    this.powerSwitch = new SimPowerSwitch(this.world, stream(4), (name) => this.machine(name).powerOff())
+    // Without a power fence or a watchdog, a resource must stop within selfFenceStopMs or it may
+    // outlive its node's deadline (README "Limits of this release"): the simulated resources of
+    // such a cluster stop within a quarter of it, two resources in a row within half.
+    if (options.protection === 'none' || options.protection === 'pill') this.resources.stopMaxMs = Math.min(300, Math.floor(this.config.timing.selfFenceStopMs / 4))
+    // A machine the switch cut is powered on again a little later, as a fence agent's reboot
+    // action (Pacemaker's default) or an administrator would: it rejoins as a new incarnation.
+    this.powerSwitch = new SimPowerSwitch(this.world, stream(4), (name) => {
+      const m = this.machine(name)
+      m.powerOff()
+      this.world.after(FENCED_OFF_MS, null, () => m.powerOn())
+    })
     const parts = {
       world: this.world, config: this.config, disk: this.disk, network: this.network, resources: this.resources, powerSwitch: this.powerSwitch,
       key: Buffer.alloc(32, 7), restartDelayMs: 2000, bootDelayMs: 3000,

@@ -2,14 +2,14 @@
  * The simulated shared disk: one byte array (the LUN) seen by every machine through its own
  * path. A path adds a latency to every operation, serves them in order, and can stall (every
  * operation waits for the stall's end) or fail (EIO) for a window, as a SAN path does.
- * Bytes change when a write completes; a write in flight when its machine loses power is torn
- * (a prefix reaches the medium) or lost. `corrupt` flips bytes of one block copy (bit rot).
+ * Bytes change when a write completes; a write in flight when its machine loses power reaches
+ * the medium whole or not at all. `corrupt` flips a byte of one block copy (bit rot).
  *
  * The real QuorumDisk runs on top (QuorumDisk.openOn): header checks, block codec, both
  * copies, repair, disk-Paxos: only the medium is simulated.
  */
 import type { BlockReader } from '../../src/disk/direct-io.js'
-import type { World, SimProcess } from './world.js'
+import { toProcess, type World, type SimProcess } from './world.js'
 
 export interface PathFaults {
   /** Every operation issued before this waits until it (a stalled path). */
@@ -24,8 +24,11 @@ export interface DiskLatency { minMs: number; maxMs: number; slowRate: number; s
 
 export class SimDisk {
   readonly paths = new Map<string, PathFaults>()
-  /** Writes torn by a power loss, and blocks corrupted: for the transcript. */
+  /** Writes cut by a power loss, and blocks corrupted: for the transcript. */
   readonly damage: string[] = []
+  /** Whether a write at this byte may be torn by a power loss (set by the simulation, which knows the layout). */
+  mayTear: (position: number) => boolean = () => false
+
   constructor(readonly bytes: Buffer, private readonly world: World, private readonly random: () => number, readonly latency: DiskLatency) {}
 
   faultsOf(machine: string): PathFaults {
@@ -85,7 +88,7 @@ export class SimDiskPath implements BlockReader {
       this.world.at(doneMs, null, () => {
         const failed = this.failsAt(doneMs)
         const bytes = Buffer.from(this.disk.bytes.subarray(position, Math.min(position + length, this.disk.bytes.length)))
-        this.world.at(doneMs, this.process, () => (failed ? reject(eio(this.machine, 'read', position)) : resolve(bytes)))
+        toProcess(this.world, this.process, () => (failed ? reject(eio(this.machine, 'read', position)) : resolve(bytes)))
       })
     })
   }
@@ -100,19 +103,25 @@ export class SimDiskPath implements BlockReader {
         this.inFlight.delete(write)
         const failed = this.failsAt(doneMs)
         if (!failed) write.data.copy(this.disk.bytes, position)
-        this.world.at(doneMs, this.process, () => (failed ? reject(eio(this.machine, 'write', position)) : resolve(data.length)))
+        toProcess(this.world, this.process, () => (failed ? reject(eio(this.machine, 'write', position)) : resolve(data.length)))
       })
     })
   }
 
-  /** Power lost: each write in flight is lost, or a prefix of it reaches the medium (torn). */
+  /**
+   * Power lost: each write in flight is lost, reaches the medium whole, or is torn (a prefix:
+   * its CRC then fails). A torn write is made only where `mayTear` allows it: a block whose
+   * other copy holds a written block, so the block stays readable (a one-sector block write
+   * is atomic on real disks; the torn case stands for a device that is not).
+   */
   powerLoss(): void {
     for (const write of this.inFlight) {
       write.lost = true
       if (this.random() < 0.5) continue
-      const prefix = Math.floor(this.random() * write.data.length)
-      write.data.copy(this.disk.bytes, write.position, 0, prefix)
-      this.disk.damage.push(`${Math.round(this.world.nowMs)} torn write by ${this.machine} at byte ${write.position} (${prefix} of ${write.data.length} bytes)`)
+      const torn = this.disk.mayTear(write.position) && this.random() < 0.5
+      const bytes = torn ? 1 + Math.floor(this.random() * (write.data.length - 1)) : write.data.length
+      write.data.copy(this.disk.bytes, write.position, 0, bytes)
+      this.disk.damage.push(`${Math.round(this.world.nowMs)} write by ${this.machine} at byte ${write.position} ${torn ? `torn after ${bytes} bytes` : 'reached the disk whole'} as the power went`)
     }
     this.inFlight.clear()
   }

@@ -135,6 +135,10 @@ export function applyFault(sim: Simulation, fault: Fault, geometry: Geometry, rn
     case 'disk-corrupt': {
       const kind = fault.detail as 'status' | 'mailbox' | 'lease'
       const slot = kind === 'lease' ? leaseSlot(geometry, serviceRegister(Math.floor(rng() * sim.options.services.length)), m.id) : m.id
+      // Only a block whose shadow holds a written block: the reader falls back to it (and the
+      // writer repairs the primary on its next write). Rot in both copies is a lost block.
+      const shadow = blockOffset(geometry, 1, kind, slot)
+      if (sim.disk.bytes.subarray(shadow, shadow + geometry.blockSize).every((b) => b === 0)) return
       sim.disk.corrupt(blockOffset(geometry, 0, kind, slot), geometry.blockSize, `${kind} block ${slot}, primary copy`)
       return
     }

@@ -3,7 +3,7 @@
  * endpoints, a journal that survives daemon restarts (in memory: memory-level), an optional
  * hardware watchdog, and the daemon: the real NodeRuntime on a platform made of these.
  *
- * Faults a machine takes: power off (everything stops, writes in flight are torn or lost),
+ * Faults a machine takes: power off (everything stops, writes in flight are lost, whole or torn),
  * power on (the daemon starts after a boot delay), daemon kill (SIGKILL: resources keep
  * running; the watchdog, closed without its magic byte, keeps counting), pause and resume
  * (SIGSTOP/SIGCONT of the daemon). An exit of the daemon (poison pill, in-process watchdog)

@@ -10,7 +10,7 @@
  */
 import type { AgentOp, AgentResult, ResourceSpec, RunOptions } from '../../src/agents/types.js'
 import type { FenceAgentCall, FenceAgentResult, FenceTarget } from '../../src/fence/agent.js'
-import type { SimProcess, World } from './world.js'
+import { toProcess, type SimProcess, type World } from './world.js'
 
 export type ResourceState = 'stopped' | 'maybe' | 'running'
 
@@ -34,6 +34,8 @@ export class SimResources {
   private readonly heldBy = new Map<string, Set<string>>()
   readonly faults = new Map<string, AgentFaults>()
   starts = 0
+  /** The slowest stop of one resource (see Simulation: bounded where nothing else would end a resource). */
+  stopMaxMs = 300
 
   constructor(private readonly world: World, private readonly random: () => number) {}
 
@@ -93,7 +95,7 @@ export class SimResources {
     const resource = spec.name
     const calledBoot = boot()
     const faults = this.faultsOf(machine)
-    const [lo, hi] = LATENCY_MS[op]
+    const [lo, hi] = op === 'stop' ? [Math.min(LATENCY_MS.stop[0], this.stopMaxMs), this.stopMaxMs] : LATENCY_MS[op]
     const hangs = this.random() < faults.hangRate
     const tookMs = hangs ? options.timeoutMs + 1 : lo + this.random() * (hi - lo)
     const fails = op === 'start' ? this.random() < faults.startFailRate : op === 'stop' ? this.random() < faults.stopFailRate : false
@@ -101,7 +103,7 @@ export class SimResources {
     const result = (outcome: AgentResult['outcome'], detail: string): AgentResult => ({ op, outcome, exitCode: outcome === 'ok' ? 0 : 1, signal: null, durationMs: Math.round(Math.min(tookMs, options.timeoutMs)), output: '', detail: `${resource} ${op}: ${detail}` })
     return new Promise((resolve) => {
       let settled = false
-      const answer = (r: AgentResult): void => { if (!settled) { settled = true; this.world.at(this.world.nowMs, process, () => resolve(r)) } }
+      const answer = (r: AgentResult): void => { if (!settled) { settled = true; toProcess(this.world, process, () => resolve(r)) } }
       options.signal?.addEventListener('abort', () => answer(result('timeout', 'cut short (aborted)')), { once: true })
       if (tookMs > options.timeoutMs) {
         this.world.after(options.timeoutMs, null, () => answer(result('timeout', `no answer within ${options.timeoutMs} ms`)))
@@ -139,7 +141,7 @@ export class SimPowerSwitch {
         if (outcome === 'ok') this.powerOff(machine)
         this.log.push({ atMs: this.world.nowMs, by, target: machine, outcome })
         const result: FenceAgentResult = { outcome, detail: `sim-switch off port ${machine}: ${outcome}`, exitCode: outcome === 'ok' ? 0 : 1, output: '', durationMs: Math.round(tookMs) }
-        this.world.at(this.world.nowMs, process, () => resolve(result))
+        toProcess(this.world, process, () => resolve(result))
       })
     })
   }

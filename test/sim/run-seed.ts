@@ -79,7 +79,7 @@ export async function check(sim: Simulation): Promise<{ verdicts: Verdict[]; tak
 async function convergenceView(sim: Simulation): Promise<Parameters<typeof checkConvergence>[0]> {
   const answers = new Map<string, { doc: ServicesDoc; services: ServiceStatus[] }>()
   for (const [name, m] of sim.machines) {
-    if (!m.running) continue
+    if (m.runtime === null) continue
     const [answer] = await sim.settle(m.request({ cmd: 'services' }), 1000)
     answers.set(name, answer as { doc: ServicesDoc; services: ServiceStatus[] })
   }

@@ -2,9 +2,12 @@
  * `npm run sim -- --seeds N [--from S]` runs N seeds (S, S+1, …) and prints runs per second,
  * virtual seconds per real second and every failing seed with the command that reproduces it;
  * `npm run sim -- --seed S [--verbose]` runs one seed and prints its transcript.
- * Exit 1 when any seed fails.
+ * `npm run sim -- --scenario FILE [--rewrite]` runs a scenario file and prints its transcript
+ * (--rewrite stores it as FILE's .expected transcript). Exit 1 when any seed or expectation fails.
  */
+import { readFile, writeFile } from 'node:fs/promises'
 import { describePlan, runSeed, type SeedResult } from './run-seed.js'
+import { runScenario } from './scenario.js'
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -30,6 +33,15 @@ function transcript(r: SeedResult): string {
     ...r.sim.log.filter((l) => l.level !== 'info' || (typeof l.fields.machine === 'string' && !/stays (running|up|member) on (CHECK|HEARTBEAT|DISK)/.test(l.message))).map((l) => ({ atMs: l.atMs, text: `${l.machine} ${l.level} ${l.message}` })),
   ].sort((x, y) => x.atMs - y.atMs)
   return lines.map((l) => `${(l.atMs / 1000).toFixed(3).padStart(9)} ${l.text}`).join('\n')
+}
+
+const scenario = flag('scenario')
+if (scenario !== undefined) {
+  const result = await runScenario(await readFile(scenario, 'utf8'), scenario)
+  process.stdout.write(result.transcript)
+  if (process.argv.includes('--rewrite')) await writeFile(scenario.replace(/\.scenario$/, '.expected'), result.transcript)
+  for (const f of result.failures) process.stderr.write(`${f}\n`)
+  process.exit(result.failures.length === 0 ? 0 : 1)
 }
 
 const single = flag('seed')

@@ -112,3 +112,9 @@ function before(a: Queued, b: Queued): boolean {
 function drain(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
+
+/** Runs `fn` as `process` now if it runs, when it resumes if it is paused, never if it died. */
+export function toProcess(world: World, process: SimProcess, fn: () => void): void {
+  if (process.alive && !process.paused) fn()
+  else world.at(world.nowMs, process, fn)
+}

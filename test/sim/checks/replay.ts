@@ -10,6 +10,7 @@ import type { StoredRecord } from '../../../journal/records.js'
 import { verdict, type Verdict } from './verdict.js'
 
 export async function readJournal(name: string, db: JournalDb): Promise<StoredRecord[]> {
+  await db.open()
   const store = await JournalStore.openOn(name, db)
   const records: StoredRecord[] = []
   for await (const r of store.read()) records.push(r)
