@@ -10,6 +10,7 @@ import { benchFailover } from './failover.js'
 import { benchIdle } from './idle.js'
 import { benchReplay } from './replay.js'
 import { benchJournal } from './journal.js'
+import { benchSimulator } from './simulator.js'
 
 const quick = process.argv.includes('--quick')
 const record = process.argv.includes('--record')
@@ -36,6 +37,8 @@ say(`- replay: ${replay.records} records (${replay.transitions} transitions) fol
 
 const idle = await benchIdle(quick ? 20 : 120)
 say(`- idle 3-node cluster at shipped defaults over ${idle.windowS} s: journal growth ${idle.recordsPerDay} records/day, ${idle.bytesPerDay} bytes/day per node (max); RSS ${idle.rssMiB.join(', ')} MiB; CPU ${idle.cpuPercent.join(', ')} % of one core`)
+const simulator = await benchSimulator(quick ? 3 : 20)
+say(`- simulator: ${simulator.seeds} full seeds (2-4 nodes, fault then healing phase, a quarter at the shipped timing) at ${simulator.runsPerSec} runs/s, ${simulator.virtualPerRealSec} virtual s per real s, ${simulator.eventsPerSec} events/s; ${simulator.failed} failed`)
 say('')
 
 if (record) appendFileSync(join(import.meta.dirname, '../../bench/RESULTS.md'), `${lines.join('\n')}\n`)

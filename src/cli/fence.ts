@@ -39,10 +39,15 @@ async function operations(config: ClusterConfig, node: string): Promise<FenceOpS
 function describe(op: FenceOpStatus): string {
   const last = op.attempts.at(-1)
   const tried = last === undefined ? '' : `; last try ${last.name} (round ${last.round}): ${last.outcome}${last.detail === '' ? '' : ` ${last.detail}`}`
-  return `${op.target}: ${op.state} (requested by ${op.requestedBy}: ${op.reason})${tried}`
+  const why = op.state === 'cancelled' && op.cancelReason !== null ? `: ${op.cancelReason}` : ''
+  return `${op.target}: ${op.state}${why} (requested by ${op.requestedBy}: ${op.reason})${tried}`
 }
 
-/** `carbonado fence NODE`: fence now, and wait for the outcome (exit 0 fenced, 1 not). */
+/**
+ * `carbonado fence NODE`: fence now, and wait for the outcome: exit 0 when the target's
+ * incarnation is proven stopped (fenced, or cancelled because it left cleanly or restarted,
+ * as a node that answers a poison pill does), 1 when not.
+ */
 export async function fenceNode(args: string[]): Promise<number> {
   const command = 'fence'
   const { values, positionals } = parseFlags(command, args, { ...COMMON, wait: { type: 'string' } }, 1)
@@ -60,7 +65,7 @@ export async function fenceNode(args: string[]): Promise<number> {
     if (op === undefined) throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', `operation ${id} is gone from ${node} (the node restarted?)`)
     const line = describe(op)
     if (line !== said) { process.stdout.write(`${line}\n`); said = line }
-    if (ENDED.includes(op.state)) return op.state === 'succeeded' ? 0 : 1
+    if (ENDED.includes(op.state)) return op.state === 'failed' ? 1 : 0
     await new Promise((r) => setTimeout(r, POLL_MS))
   }
   process.stdout.write(`still fencing ${target} after ${waitS} s; \`carbonado fence status\` follows it\n`)

@@ -43,6 +43,17 @@ export interface WatchdogSettings {
   device: string | null
 }
 
+/**
+ * Whether a successful fence of a node with these methods proves its resources are stopped:
+ * an agent (power, IPMI, a hypervisor) cuts everything; a poison pill does only where a
+ * hardware watchdog backs it (SBD's rule), since without one a daemon that is frozen or gone
+ * never reads it. A node for which this is false is taken over on the self-fence deadline,
+ * like a node with no method (machines/takeover-proof.ts).
+ */
+export function fencingProvesStop(methods: readonly FenceMethod[], watchdog: WatchdogSettings): boolean {
+  return methods.some((m) => m.method === 'agent') || (watchdog.device !== null && methods.some((m) => m.method === 'poison-pill'))
+}
+
 /** More levels than this is a typing mistake, not a topology. */
 export const FENCE_METHODS_MAX = 8
 export const FENCE_AGENT_TIMEOUT_MAX_MS = 600_000

@@ -86,6 +86,9 @@ export async function readViews(disk: BallotDisk, register: number, valueProblem
   return { current: currentOf(views), views, errors }
 }
 
+/** Unreadable ballot blocks named in one error; a disk path that fails them all would name every node slot. */
+const REGISTER_ERRORS_NAMED_MAX = 2
+
 /**
  * The register's current decision. Throws when a block is unreadable (not "never written"):
  * that block may record a newer decision, so what the others say is only a lower bound and
@@ -95,7 +98,10 @@ export async function readRegister(disk: BallotDisk, register: number, options: 
   const read = await readViews(disk, register, options.valueProblem)
   const first = read.errors[0]
   if (first !== undefined) {
-    const detail = read.errors.map((e) => `${e.where ?? ''} ${e.code} ${e.message}`.trim()).join('; ')
+    // One line an administrator can read: the first blocks named, the rest counted.
+    const named = read.errors.slice(0, REGISTER_ERRORS_NAMED_MAX).map((e) => `${e.where ?? ''} ${e.code} ${e.message}`.trim())
+    const more = read.errors.length - named.length
+    const detail = `${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`
     throw new CarbError(first.code, `lease register ${register} has ${read.errors.length} unreadable ballot block(s), its value is unknown: ${detail}`, first.where)
   }
   return read.current === null ? { instance: 0, value: null } : { instance: read.current.instance, value: read.current.value }

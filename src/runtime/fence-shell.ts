@@ -264,9 +264,28 @@ export class FenceShell {
     const seen = back !== undefined && back.ok && back.outbox.messages.some((m) => m.to === op.target.id && m.incarnation === op.incarnation)
     if (!seen) return { outcome: 'failed', detail: `poison pill for ${op.target.name} written but not read back: ${back === undefined || back.ok ? 'message missing' : back.error.oneLine()}` }
     const waitMs = this.messageWaitMs()
-    this.deps.log.log('warn', `fencing ${op.target.name}: poison pill for incarnation ${op.incarnation} written; waiting ${waitMs} ms`)
-    await this.deps.platform.timers.sleep(waitMs)
-    return { outcome: 'ok', detail: `poison pill for incarnation ${op.incarnation} on the disk for the message wait (${waitMs} ms)` }
+    this.deps.log.log('warn', `fencing ${op.target.name}: poison pill for incarnation ${op.incarnation} written; waiting up to ${waitMs} ms`)
+    const endMs = this.deps.clock.monotonicMs() + waitMs
+    for (;;) {
+      const answer = this.pillAnswer(op.target.name, op.incarnation)
+      if (answer !== null) return { outcome: 'ok', detail: `poison pill for incarnation ${op.incarnation}: ${answer}` }
+      const leftMs = endMs - this.deps.clock.monotonicMs()
+      if (leftMs <= 0) break
+      await this.deps.platform.timers.sleep(Math.min(leftMs, this.deps.config.timing.diskIntervalMs))
+    }
+    // SBD's rule: a target whose daemon is frozen or gone never reads the pill; only a
+    // hardware watchdog, whose timeout is below selfFenceAfterMs, has reset it by now.
+    if (this.deps.config.watchdog.device !== null) return { outcome: 'ok', detail: `poison pill for incarnation ${op.incarnation} on the disk for the message wait (${waitMs} ms), backed by the hardware watchdog` }
+    return { outcome: 'failed', detail: `no answer to the poison pill for incarnation ${op.incarnation} within ${waitMs} ms (${op.target.name} neither wrote "down" nor restarted), and no hardware watchdog backs a pill: a daemon that is frozen or gone may have left resources running` }
+  }
+
+  /** The target's answer to a pill, as this node's membership sees it: "down" written, or restarted. */
+  private pillAnswer(name: string, incarnation: number): string | null {
+    const seen = this.deps.peerView(name)
+    if (seen === null || seen.incarnation === null) return null
+    if (seen.state === 'left' && seen.incarnation >= incarnation) return `${name} stopped everything and wrote "down"`
+    if (seen.incarnation > incarnation) return `${name} restarted as incarnation ${seen.incarnation} (its start-up clean-up stopped the old resources)`
+    return null
   }
 
   /** The target restarted: its pill would stop nobody, and must not stop a later incarnation. */

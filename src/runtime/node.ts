@@ -9,6 +9,7 @@ import type { Subscription } from 'rxjs'
 import type { Clock } from '../clock.js'
 import { checkIntervalMs, diskSuspectAfterMs } from '../config/timing.js'
 import { findNode, type ClusterConfig, type NodeConfig } from '../config/load.js'
+import { fencingProvesStop } from '../config/fencing.js'
 import { CarbError, isCarbError } from '../errors.js'
 import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { Heartbeats } from '../net/heartbeats.js'
@@ -28,7 +29,7 @@ import { assessLiveness } from '../../machines/liveness.js'
 import type { PeerContext } from '../../machines/membership.js'
 import type { HolderView } from '../../machines/takeover-proof.js'
 import { platformRetry } from './shell-deps.js'
-import { realPlatform, type Cancel, type ControlServer, type Platform, type WatchdogDevice } from './platform.js'
+import { realPlatform, settleWithin, type Cancel, type ControlServer, type Platform, type WatchdogDevice } from './platform.js'
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
 import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
@@ -177,7 +178,7 @@ export class NodeRuntime {
     this.options.log.log('info', `node ${this.self.name} (id ${this.self.id}) starting as incarnation ${this.incarnation}; disk ${this.self.disk}${this.disk.directIo ? ' (O_DIRECT reads)' : ''}`)
     const methods = this.self.fence.map((m) => m.method)
     if (this.watchdog === null && methods.length > 0 && methods.every((m) => m === 'poison-pill')) {
-      this.options.log.log('warn', `${this.self.name} can be fenced only by poison pill and has no watchdog.device: a pill stops this node only while its daemon runs; a frozen daemon's services keep running (add a power fence or a watchdog)`)
+      this.options.log.log('warn', `${this.self.name} can be fenced only by poison pill and has no watchdog.device: a pill stops this node only while its daemon runs, so it is no takeover proof; peers take over on the self-fence deadline, and a frozen daemon's services keep running (add a power fence or a watchdog)`)
     }
   }
 
@@ -226,7 +227,7 @@ export class NodeRuntime {
     if (node === undefined) return null
     const peer = this.peerSnapshot(node.name)
     if (peer === null) return null
-    return { nodeId, name: node.name, ...peer, fenceable: node.fence.length > 0 }
+    return { nodeId, name: node.name, ...peer, fenceable: fencingProvesStop(node.fence, this.options.config.watchdog) }
   }
 
   /** This node's membership view, as placement reads it. */
@@ -424,10 +425,29 @@ export class NodeRuntime {
     const stopped = await this.services.stopEverything(pill ?? `self-fenced as incarnation ${incarnation}`, budgetMs)
     cancelWatchdog()
     if (!stopped) { this.exit(EXIT_WATCHDOG, `in-process watchdog: a resource of incarnation ${incarnation} did not stop; exiting before the self-fence deadline`); return }
-    if (pill !== null) { this.exit(EXIT_FENCED, `fenced by ${pill}: every resource stopped; exiting`); return }
+    if (pill !== null) { await this.acknowledgePill(pill); return }
     if (this.stopping || incarnation !== this.incarnation) return
     this.options.log.log('warn', `self-fenced as incarnation ${incarnation}; rejoining as incarnation ${incarnation + 1}`)
     this.newIncarnation(incarnation + 1)
+  }
+
+  /**
+   * Every resource stopped after a poison pill: the last word on the disk is "down" (no disk
+   * cycle may write after it), which is the sender's acknowledgement and every peer's
+   * left-cleanly proof; then exit. A disk that does not take it within a disk interval or the
+   * stop reserve, whichever is longer, leaves the sender to its other proofs.
+   */
+  private async acknowledgePill(pill: string): Promise<void> {
+    this.stopping = true
+    const { diskIntervalMs, selfFenceStopMs } = this.options.config.timing
+    const budgetMs = Math.max(diskIntervalMs, selfFenceStopMs)
+    const wrote = await settleWithin(this.platform.timers, (async () => {
+      while (this.diskBusy) await this.platform.timers.sleep(10)
+      const ok = await this.writeOwnStatus('down')
+      await this.flushing
+      return ok
+    })(), budgetMs).catch(() => false)
+    this.exit(EXIT_FENCED, `fenced by ${pill}: every resource stopped${wrote === true ? '; "down" written' : `; "down" not written within ${budgetMs} ms`}; exiting`)
   }
 
   /**

@@ -60,10 +60,15 @@ export function allowedFaults(protection: Protection): FaultKind[] {
   return always
 }
 
-export function drawPlan(seed: number): Plan {
+/**
+ * The run a seed stands for. `short` (the test suite's runs): fast timing only and half the
+ * fault phase, so a few hundred seeds fit in the suite; `npm run sim` draws full runs, a
+ * quarter of them at the shipped timing.
+ */
+export function drawPlan(seed: number, run: { short?: boolean } = {}): Plan {
   const rng = seeded(seed)
   const nodes = ['a', 'b', 'c', 'd'].slice(0, 2 + Math.floor(rng() * 3))
-  const shipped = rng() < 0.25
+  const shipped = rng() < 0.25 && run.short !== true
   const timing = shipped ? {} : FAST_TIMING
   const deadlineMs = shipped ? SHIPPED_DEADLINE_MS : FAST_TIMING.diskDeadAfterMs
   const protection = pick(rng, ['power', 'power', 'watchdog', 'none', 'pill'] as const)
@@ -72,7 +77,7 @@ export function drawPlan(seed: number): Plan {
     rates: nodes.map(() => between(rng, 0.96, 1.04)),
     failbackStableMs: Math.round(deadlineMs * 3), monitorIntervalMs: Math.round(deadlineMs / 2),
   }
-  const faultPhaseMs = 24 * deadlineMs
+  const faultPhaseMs = (run.short === true ? 12 : 24) * deadlineMs
   const kinds = allowedFaults(protection)
   const faults: Fault[] = []
   for (let at = between(rng, 2, 4) * deadlineMs; at < faultPhaseMs; at += between(rng, 0.5, 3) * deadlineMs) {
@@ -80,7 +85,7 @@ export function drawPlan(seed: number): Plan {
     faults.push({ atMs: Math.round(at), kind, target: pick(rng, nodes), durationMs: Math.round(faultDuration(rng, kind, deadlineMs)), detail: faultDetail(rng, kind, nodes, options.services) })
   }
   // Healing: every fault has ended, then time for fence retries, boots, joins and failback.
-  const healPhaseMs = 30 * deadlineMs + options.failbackStableMs!
+  const healPhaseMs = (run.short === true ? 20 : 30) * deadlineMs + options.failbackStableMs!
   return { options, deadlineMs, faultPhaseMs, healPhaseMs, faults }
 }
 

@@ -24,6 +24,8 @@ export interface AgentFaults {
   stopFailRate: number
   /** Probability that an operation overruns its timeout. */
   hangRate: number
+  /** Every stop overruns its timeout (a resource that will not stop). */
+  stopsHang?: boolean
 }
 
 const LATENCY_MS: Record<AgentOp, [number, number]> = { start: [10, 400], stop: [10, 300], monitor: [2, 60], validate: [1, 5] }
@@ -96,7 +98,7 @@ export class SimResources {
     const calledBoot = boot()
     const faults = this.faultsOf(machine)
     const [lo, hi] = op === 'stop' ? [Math.min(LATENCY_MS.stop[0], this.stopMaxMs), this.stopMaxMs] : LATENCY_MS[op]
-    const hangs = this.random() < faults.hangRate
+    const hangs = this.random() < faults.hangRate || (op === 'stop' && faults.stopsHang === true)
     const tookMs = hangs ? options.timeoutMs + 1 : lo + this.random() * (hi - lo)
     const fails = op === 'start' ? this.random() < faults.startFailRate : op === 'stop' ? this.random() < faults.stopFailRate : false
     if (op === 'start') { this.starts++; this.set(machine, service, resource, this.state(machine, service, resource) === 'running' ? 'running' : 'maybe') }

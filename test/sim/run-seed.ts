@@ -4,6 +4,7 @@
  * checker gives its verdict. The same seed gives the same run, event for event.
  */
 import { geometryWithDefaults } from '../../src/disk/layout.js'
+import { fencingProvesStop } from '../../src/config/fencing.js'
 import type { ServiceStatus } from '../../src/runtime/service-shell.js'
 import type { ServicesDoc } from '../../src/config/services.js'
 import type { StoredRecord } from '../../journal/records.js'
@@ -35,9 +36,9 @@ export function describePlan(plan: Plan): string {
   return `${o.nodes.length} nodes, ${o.services.length} services, ${timing}, protection ${o.protection}, ${plan.faults.length} faults (${[...new Set(plan.faults.map((f) => f.kind))].join(', ')})`
 }
 
-export async function runSeed(seed: number): Promise<SeedResult> {
+export async function runSeed(seed: number, options: { short?: boolean } = {}): Promise<SeedResult> {
   const started = performance.now()
-  const plan = drawPlan(seed)
+  const plan = drawPlan(seed, options)
   const sim = await Simulation.create(plan.options)
   const geometry = geometryWithDefaults(GEOMETRY)
   const faultRng = seeded(seed ^ 0x5eed)
@@ -68,7 +69,7 @@ export async function check(sim: Simulation): Promise<{ verdicts: Verdict[]; tak
     await checkReplay(all),
     checkTakeoverProofs(taken, {
       powerCuts: sim.powerSwitch.log.filter((l) => l.outcome === 'ok').map((l) => ({ atMs: l.atMs, target: l.target })),
-      someNodeUnfenceable: sim.config.nodes.some((n) => n.fence.length === 0),
+      someNodeUnfenceable: sim.config.nodes.some((n) => !fencingProvesStop(n.fence, sim.config.watchdog)),
     }),
     checkConvergence(await convergenceView(sim)),
     { checker: 'no-errors', valid: sim.world.errors.length === 0, problems: sim.world.errors.map((e) => `at ${Math.round(e.atMs)} ms an event threw: ${(e.error as Error).stack ?? String(e.error)}`) },

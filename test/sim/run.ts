@@ -1,7 +1,8 @@
 /**
  * `npm run sim -- --seeds N [--from S]` runs N seeds (S, S+1, …) and prints runs per second,
  * virtual seconds per real second and every failing seed with the command that reproduces it;
- * `npm run sim -- --seed S [--verbose]` runs one seed and prints its transcript.
+ * `npm run sim -- --seed S [--verbose]` runs one seed and prints its transcript; `--short` draws
+ * the test suite's shorter runs.
  * `npm run sim -- --scenario FILE [--rewrite]` runs a scenario file and prints its transcript
  * (--rewrite stores it as FILE's .expected transcript). Exit 1 when any seed or expectation fails.
  */
@@ -24,7 +25,7 @@ function count(name: string, fallback: number): number {
 
 function report(r: SeedResult): string {
   const failed = r.verdicts.filter((v) => v.valid === false)
-  return [`seed ${r.seed} FAILED (${describePlan(r.plan)}); reproduce: npm run sim -- --seed ${r.seed} --verbose`, ...failed.flatMap((v) => v.problems.slice(0, 5).map((p) => `  ${v.checker}: ${p}`))].join('\n')
+  return [`seed ${r.seed} FAILED (${describePlan(r.plan)}); reproduce: npm run sim -- --seed ${r.seed}${short ? ' --short' : ''} --verbose`, ...failed.flatMap((v) => v.problems.slice(0, 5).map((p) => `  ${v.checker}: ${p}`))].join('\n')
 }
 
 function transcript(r: SeedResult): string {
@@ -44,9 +45,10 @@ if (scenario !== undefined) {
   process.exit(result.failures.length === 0 ? 0 : 1)
 }
 
+const short = process.argv.includes('--short')
 const single = flag('seed')
 if (single !== undefined) {
-  const r = await runSeed(count('seed', 0))
+  const r = await runSeed(count('seed', 0), { short })
   if (process.argv.includes('--verbose')) process.stdout.write(`${transcript(r)}\n`)
   process.stdout.write(`seed ${r.seed}: ${describePlan(r.plan)}\n`)
   for (const v of r.verdicts) process.stdout.write(`  ${v.checker}: ${v.valid === true ? 'valid' : v.valid === false ? 'INVALID' : 'unknown'}${v.problems.map((p) => `\n    ${p}`).join('')}\n`)
@@ -61,7 +63,7 @@ let virtualMs = 0
 let failures = 0
 let takeovers = 0
 for (let seed = from; seed < from + seeds; seed++) {
-  const r = await runSeed(seed)
+  const r = await runSeed(seed, { short })
   virtualMs += r.virtualMs
   takeovers += r.takeovers
   if (!r.ok) { failures++; process.stdout.write(`${report(r)}\n`) }

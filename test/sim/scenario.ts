@@ -17,7 +17,9 @@
  *   partition a|b,c | one-way a>b | heal
  *   disk-stall a MS | disk-errors a RATE | disk-ok a
  *   resource-crash web on a            the service's first resource dies on a
- *   admin disable web | admin enable web | admin relocate web to b
+ *   stops-hang a [off]                 every stop on a overruns its timeout (a resource that will not stop)
+ *   switch-fail MS                     the power switch fails every operation for MS
+ *   admin disable web | admin enable web | admin relocate web to b | admin fence a from b
  *   tick MS                            let virtual time pass
  *   expect service web on b | expect service web stopped | expect node a STATE | expect converged
  *
@@ -130,6 +132,8 @@ async function command(sim: Simulation, text: string, where: string): Promise<st
     case 'disk-stall': sim.disk.faultsOf(w[0] ?? '').stallUntilMs = sim.world.nowMs + Number(w[1]); return null
     case 'disk-errors': sim.disk.faultsOf(w[0] ?? '').errorRate = Number(w[1]); return null
     case 'disk-ok': Object.assign(sim.disk.faultsOf(w[0] ?? ''), { stallUntilMs: 0, failUntilMs: 0, errorRate: 0 }); return null
+    case 'stops-hang': sim.resources.faultsOf(w[0] ?? '').stopsHang = w[1] !== 'off'; return null
+    case 'switch-fail': sim.powerSwitch.faults.failUntilMs = sim.world.nowMs + Number(w[0]); return null
     case 'resource-crash': return sim.resources.crash(w[2] ?? '', w[0] ?? '', 'r0') ? null : `FAILED: ${w[0]} was not running on ${w[2]}`
     case 'admin': return admin(sim, w, where)
     case 'tick': await sim.run(Number(w[0])); return null
@@ -140,6 +144,7 @@ async function command(sim: Simulation, text: string, where: string): Promise<st
 
 /** An administrator's change, proposed through a running node's control socket as the CLI does. */
 async function admin(sim: Simulation, w: string[], where: string): Promise<string> {
+  if (w[0] === 'fence') return fenceByHand(sim, w[1] ?? '', w[3] ?? '')
   const node = [...sim.machines.values()].find((x) => x.running)
   if (node === undefined) return 'FAILED: no daemon runs to take the change'
   const [answer] = await sim.settle(node.request({ cmd: 'services' }))
@@ -155,6 +160,13 @@ async function admin(sim: Simulation, w: string[], where: string): Promise<strin
   const answers = await sim.settle(node.request({ cmd: 'config-propose', expectVersion: doc.version, doc: next, who: 'scenario' }))
   const result = answers[0] as { ok?: boolean; version?: number; error?: string }
   return result.ok === true ? `configuration version ${result.version}` : `FAILED: ${result.error}`
+}
+
+/** `admin fence a from b`: `carbonado fence a` run on b. */
+async function fenceByHand(sim: Simulation, target: string, from: string): Promise<string> {
+  const answers = await sim.settle(sim.machine(from).request({ cmd: 'fence', target, who: 'scenario' }))
+  const result = answers[0] as { ok?: boolean; id?: string; error?: string }
+  return result.ok === true ? `fencing operation ${result.id}` : `FAILED: ${result.error}`
 }
 
 function expect(sim: Simulation, w: string[], where: string): string {

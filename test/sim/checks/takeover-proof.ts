@@ -3,7 +3,7 @@
  * from another node (proofKind other than free or own) must carry a known proof kind and its
  * text; a "fenced" proof by the power switch must follow a switch operation that really cut
  * a machine before that moment; "self-fence-deadline" is allowed only where some node has no
- * fence method.
+ * fence method that proves a stop (config/fencing.ts fencingProvesStop).
  */
 import type { StoredRecord } from '../../../journal/records.js'
 import { verdict, type Verdict } from './verdict.js'
@@ -29,7 +29,7 @@ export function checkTakeoverProofs(all: readonly Takeover[], options: { powerCu
   for (const t of all) {
     const where = `${t.machine} took ${t.service} at ${Math.round(t.atMs)} ms`
     if (!PROOFS.includes(t.proofKind) || t.proof === '') { problems.push(`${where} with proof "${t.proofKind}" ("${t.proof}")`); continue }
-    if (t.proofKind === 'self-fence-deadline' && !options.someNodeUnfenceable) problems.push(`${where} on the self-fence deadline, but every node has a fence method`)
+    if (t.proofKind === 'self-fence-deadline' && !options.someNodeUnfenceable) problems.push(`${where} on the self-fence deadline, but every node has a fence method that proves a stop`)
     if (t.proofKind === 'fenced' && t.proof.includes('fence_switch') && !options.powerCuts.some((c) => c.atMs <= t.atMs + 1)) problems.push(`${where} on a power-switch proof, but the switch cut no machine before then`)
   }
   return verdict('takeover-proof', problems)

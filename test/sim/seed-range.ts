@@ -5,10 +5,10 @@ import { describePlan, runSeed } from './run-seed.js'
 export async function seedRange(t: Test, from: number, count: number): Promise<void> {
   let takeovers = 0
   for (let seed = from; seed < from + count; seed++) {
-    const r = await runSeed(seed)
+    const r = await runSeed(seed, { short: true })
     takeovers += r.takeovers
     const problems = r.verdicts.filter((v) => v.valid === false).flatMap((v) => v.problems.map((p) => `${v.checker}: ${p}`))
-    t.ok(r.ok, `seed ${seed} (${describePlan(r.plan)})${r.ok ? '' : `; reproduce: npm run sim -- --seed ${seed} --verbose\n${problems.slice(0, 8).join('\n')}`}`)
+    t.ok(r.ok, `seed ${seed} (${describePlan(r.plan)})${r.ok ? '' : `; reproduce: npm run sim -- --seed ${seed} --short --verbose\n${problems.slice(0, 8).join('\n')}`}`)
   }
   t.ok(takeovers > 0, `the seeds exercised takeovers (${takeovers})`)
 }
