@@ -16,7 +16,8 @@
  *     status has been silent past diskDeadAfterMs, which the timing relations put beyond its
  *     self-fence deadline stretched by the clock-rate error (config/timing.ts), and no
  *     heartbeat says otherwise. A node that merely *reports* itself out is not proven
- *     stopped by that: it is still stopping.
+ *     stopped by that: it is still stopping. Death and silence count only for an incarnation
+ *     this node has read on the disk: a lease naming a newer one was written since.
  * Anything else is a wait, with the reason; `needsFencing` says the shell should fence.
  */
 
@@ -84,6 +85,10 @@ export function takeoverProof(input: ProofInput): ProofVerdict {
     return { ok: false, reason: `holder ${holder.name} was reported fenced by ${fence.method} but is up as incarnation ${seen}: not proven gone`, needsFencing: false }
   }
   if (fence !== undefined) return { ok: true, proof: { kind: 'fenced', incarnation: fence.incarnation ?? lease.incarnation, method: fence.method, detail: fence.detail } }
+  // The lease names an incarnation this node has not yet seen on the disk: the holder restarted
+  // and wrote since this node's last read, so the silence and death this node knows of belong
+  // to an older incarnation and prove nothing about the one holding the lease.
+  if (seen < lease.incarnation) return { ok: false, reason: `the lease names ${holder.name} incarnation ${lease.incarnation}, newer than the ${seen === 0 ? 'none' : `incarnation ${seen}`} this node has read on the disk: waiting to read it`, needsFencing: false }
   if (holder.state !== 'dead') return { ok: false, reason: `holder ${holder.name} is ${holder.state}, not proven gone`, needsFencing: false }
   if (holder.fenceable) return { ok: false, reason: `holder ${holder.name} is dead: waiting for it to be fenced`, needsFencing: true }
   if (holder.silentPastDeadline && holder.diskUnreadable === true) {

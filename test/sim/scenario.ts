@@ -8,6 +8,7 @@
  *   protection power|watchdog|pill|none
  *   timing fast|shipped
  *   seed N
+ *   rate a 0.97                        machine a's clock runs 3 % slow (default 1)
  *   service web domain a,b,c [failback|no-failback] [resources N] [policy P]
  *   start a b | start all              start daemons
  *   stop a                             clean stop (systemctl stop)
@@ -34,7 +35,7 @@ import { check } from './run-seed.js'
 
 export interface ScenarioResult { transcript: string; failures: string[] }
 
-interface Setup { nodes: string[]; protection: Protection; timing: 'fast' | 'shipped'; seed: number; services: SimService[] }
+interface Setup { nodes: string[]; protection: Protection; timing: 'fast' | 'shipped'; seed: number; services: SimService[]; rates: Map<string, number> }
 
 const at = (ms: number): string => (ms / 1000).toFixed(3).padStart(8)
 
@@ -57,7 +58,7 @@ function parseService(words: string[], where: string): SimService {
 
 /** Settings come first; the first command starts the simulation with them. */
 function readSetup(lines: { text: string; where: string }[]): { setup: Setup; rest: { text: string; where: string }[] } {
-  const setup: Setup = { nodes: [], protection: 'power', timing: 'fast', seed: 1, services: [] }
+  const setup: Setup = { nodes: [], protection: 'power', timing: 'fast', seed: 1, services: [], rates: new Map() }
   let i = 0
   for (; i < lines.length; i++) {
     const [verb, ...words] = lines[i]!.text.split(/\s+/)
@@ -65,6 +66,7 @@ function readSetup(lines: { text: string; where: string }[]): { setup: Setup; re
     else if (verb === 'protection') setup.protection = words[0] as Protection
     else if (verb === 'timing') setup.timing = words[0] as 'fast' | 'shipped'
     else if (verb === 'seed') setup.seed = Number(words[0])
+    else if (verb === 'rate') setup.rates.set(words[0] ?? '', Number(words[1]))
     else if (verb === 'service') setup.services.push(parseService(words, lines[i]!.where))
     else break
   }
@@ -78,6 +80,7 @@ export async function runScenario(text: string, file: string): Promise<ScenarioR
   const options: SimOptions = {
     seed: setup.seed, nodes: setup.nodes, services: setup.services, protection: setup.protection,
     timing: setup.timing === 'fast' ? FAST_TIMING : {}, failbackStableMs: 5000, monitorIntervalMs: 1000,
+    rates: setup.nodes.map((n) => setup.rates.get(n) ?? 1),
   }
   const sim = await Simulation.create(options)
   const out: string[] = [`${at(0)} setup ${setup.nodes.length} machines, ${setup.timing} timing, protection ${setup.protection}, seed ${setup.seed}`]
