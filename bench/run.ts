@@ -11,10 +11,11 @@ import { benchFailover } from './failover.js'
 import { benchIdle } from './idle.js'
 import { benchReplay } from './replay.js'
 import { benchJournal } from './journal.js'
+import { benchFalseFailovers, describeFalseFailovers, stallPlan } from './false-failovers.js'
 
 const quick = process.argv.includes('--quick')
 const record = process.argv.includes('--record')
-const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle'] as const
+const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle', 'false-failovers'] as const
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : (process.argv[onlyAt + 1] ?? '').split(',').filter((n) => n !== '')
 const unknown = only?.filter((n) => !(BENCHES as readonly string[]).includes(n)) ?? []
@@ -53,6 +54,8 @@ if (wanted('idle')) {
   const idle = await benchIdle(quick ? 20 : 120)
   say(`- idle 3-node cluster at shipped defaults over ${idle.windowS} s: journal growth ${idle.recordsPerDay} records/day, ${idle.bytesPerDay} bytes/day per node (max); RSS ${idle.rssMiB.join(', ')} MiB; CPU ${idle.cpuPercent.join(', ')} % of one core`)
 }
+
+if (wanted('false-failovers')) for (const line of describeFalseFailovers(await benchFalseFailovers(stallPlan(quick)))) say(line)
 say('')
 
 if (record) appendFileSync(join(import.meta.dirname, '../../bench/RESULTS.md'), `${lines.join('\n')}\n`)
