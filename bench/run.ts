@@ -12,10 +12,11 @@ import { benchIdle } from './idle.js'
 import { benchReplay } from './replay.js'
 import { benchJournal } from './journal.js'
 import { benchFalseFailovers, describeFalseFailovers, stallPlan } from './false-failovers.js'
+import { benchScaling, describeScaling, scalingPlan } from './scaling.js'
 
 const quick = process.argv.includes('--quick')
 const record = process.argv.includes('--record')
-const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle', 'false-failovers'] as const
+const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle', 'false-failovers', 'scaling'] as const
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : (process.argv[onlyAt + 1] ?? '').split(',').filter((n) => n !== '')
 const unknown = only?.filter((n) => !(BENCHES as readonly string[]).includes(n)) ?? []
@@ -56,6 +57,11 @@ if (wanted('idle')) {
 }
 
 if (wanted('false-failovers')) for (const line of describeFalseFailovers(await benchFalseFailovers(stallPlan(quick)))) say(line)
+
+if (wanted('scaling')) {
+  const { runs, options } = scalingPlan(quick)
+  await benchScaling(runs, options, (r) => say(describeScaling(r)))
+}
 say('')
 
 if (record) appendFileSync(join(import.meta.dirname, '../../bench/RESULTS.md'), `${lines.join('\n')}\n`)
