@@ -28,7 +28,7 @@
  * a survivor (the script's own timestamp); the last sample is when b's last service is back.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { TestCluster, runCli, type LogLine } from '../test/helpers/cluster.js'
@@ -276,11 +276,17 @@ function steadyCounts(c: TestCluster, formed: Map<string, number>): Pick<Scaling
 /** Cluster creation attempts: TestCluster picks each port free at that moment, and 32 picks may repeat one. */
 const CREATE_ATTEMPTS = 3
 
+/**
+ * TestCluster.create, again when two nodes drew the same port. A create that fails leaves its
+ * directory behind (it has not returned the cluster yet); the error's cluster-file path names it.
+ */
 async function createCluster(names: string[], timing: Timing): Promise<TestCluster> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await TestCluster.create(names, { timing: { ...timing } })
     } catch (error) {
+      const dir = /(\S*\/carbonado-test-[^/\s]+)\/cluster\.yaml/.exec(String(error))?.[1]
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
       if (attempt >= CREATE_ATTEMPTS || !String(error).includes('is already used by')) throw error
     }
   }
