@@ -13,10 +13,11 @@
  *     domain that is up and has not failed the service (failedOn). When no such node is up,
  *     failedOn is ignored: retrying beats leaving the service down;
  *   - but not while a node that ranks before that one is still unknown (not yet heard from
- *     since this node started): when a whole cluster starts at once, every node would
- *     otherwise take the free lease for itself before hearing from the preferred node
- *     (Pacemaker's dc-deadtime wait). Unknown ends with the first heartbeat or disk write,
- *     or as dead after diskDeadAfterMs of silence, so the wait is bounded;
+ *     since this node started) or suspect: when a whole cluster starts at once, every node
+ *     would otherwise take the free lease for itself before hearing from the preferred node
+ *     (Pacemaker's dc-deadtime wait), and a node whose own disk reads run late, suspecting
+ *     everyone, would try to take every free service at once. Both states end, up or dead,
+ *     within diskDeadAfterMs, so the wait is bounded;
  *   - nodes outside the domain are never chosen.
  * Every verdict carries a short human reason.
  */
@@ -49,6 +50,8 @@ export interface Placement {
 
 /** Proven gone: these states mean the node runs nothing (fenced, self-fenced or left cleanly). */
 const GONE: readonly PlacementNodeState[] = ['dead', 'left', 'out', 'self-out']
+/** Neither up nor gone yet: a node ranked before the candidate in this state is waited for. */
+const UNDECIDED: readonly PlacementNodeState[] = ['unknown', 'suspect']
 /** Able to take a service now. */
 const UP: readonly PlacementNodeState[] = ['up', 'self-member']
 
@@ -128,8 +131,8 @@ function choose(v: View, why: string): Placement {
   const ignore = ignoreFailedOn(v)
   const first = v.domain.find((name) => v.isUp(name) && (ignore || !v.failed(name)))
   if (first === undefined) return { owner: null, reason: `${why}: no node of domain ${list(v.domain)} is up` }
-  const undecided = v.domain.slice(0, v.domain.indexOf(first)).find((name) => v.stateOf(name) === 'unknown' && (ignore || !v.failed(name)))
-  if (undecided !== undefined) return { owner: null, reason: `${why}: waiting to learn whether ${undecided}, before ${first} in domain ${list(v.domain)}, is up` }
+  const undecided = v.domain.slice(0, v.domain.indexOf(first)).find((name) => UNDECIDED.includes(v.stateOf(name)) && (ignore || !v.failed(name)))
+  if (undecided !== undefined) return { owner: null, reason: `${why}: waiting to learn whether ${undecided} (${v.stateOf(undecided)}), before ${first} in domain ${list(v.domain)}, is up` }
   const note = ignore && v.failed(first) ? ` (it failed there before, failedOn ${list(v.input.lease.failedOn)} ignored: no other node is up)` : ''
   return { owner: first, reason: `${why}: first up in domain ${list(v.domain)} is ${first}${note}` }
 }
