@@ -176,6 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let owner = await setUp(cluster, failures)
   for (let index = 1; owner !== null && index <= options.iterations && failures.length === 0 && !options.cleanup.closing; index++) {
     const result = await iterate(cluster, options, random, kinds, timing, index, owner)
+    if (options.cleanup.closing) break
     iterations.push(result)
     say(describeIteration(result))
     const witness = checkWitness(cluster.witness)
@@ -185,7 +186,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     owner = result.ownerAfter
     cluster.lab.forgetAnswersBefore(result.faultAtMs)
   }
-  const replays = options.cleanup.closing ? [] : await finish(cluster, owner, failures)
+  if (options.cleanup.closing) {
+    say(`# interrupted after ${iterations.length} faults: the lab is being removed; seed ${options.seed} (reproduce with: ${reproduceCommand(options.seed, options.iterations, options.profile)})`)
+    return { seed: options.seed, iterations, failures: ['interrupted'], replays: [], runs: 0, switchCuts: cluster.power.cuts.length, exits: [], durationMs: Date.now() - startedAt, lab: { id: cluster.lab.net.id, dir: cluster.lab.dir, image: cluster.disk.image } }
+  }
+  const replays = await finish(cluster, owner, failures)
   const witness = checkWitness(cluster.witness)
   for (const o of witness.overlaps) if (!failures.some((f) => f.includes(describeOverlap(o)))) failures.push(`at the end: ${describeOverlap(o)}`)
   const report: ChaosReport = {
@@ -208,7 +213,10 @@ function summarize(report: ChaosReport, say: (line: string) => void, options: Ch
       say(`#   ${kind} on ${onOwner ? 'the owner' : 'another node'}: ${these.length} faults, ${movedHere} moved the service; downtime ${describeSpread(spread(these.map((r) => r.outage.downtimeMs)))}`)
     }
   }
-  say(`# witness: ${report.runs} runs of the service, ${report.failures.some((f) => f.includes('both ran the service')) ? 'OVERLAPS FOUND' : 'never two at once'}; switch cuts: ${report.switchCuts}; daemon exits: ${report.exits.join(' ') || '(none)'}`)
+  const exits = new Map<string, number>()
+  for (const e of report.exits) { const how = e.slice(e.indexOf(':') + 1); exits.set(how, (exits.get(how) ?? 0) + 1) }
+  const exitText = [...exits].map(([how, n]) => `${/^\d+$/.test(how) ? `code ${how}` : how} x${n}`).join(', ')
+  say(`# witness: ${report.runs} runs of the service, ${report.failures.some((f) => f.includes('both ran the service')) ? 'OVERLAPS FOUND' : 'never two at once'}; switch cuts: ${report.switchCuts}; daemon exits: ${exitText || '(none)'}`)
   say(`# replay: ${report.replays.map((r) => `${r.node} exit ${r.code}`).join(', ') || '(not run)'}`)
   for (const failure of report.failures) say(`# FAILED: ${failure.split('\n').join('\n#   ')}`)
   say(`# ${report.failures.length === 0 ? 'passed' : 'FAILED'}: ${report.iterations.length} faults in ${(report.durationMs / 1000).toFixed(1)} s; seed ${report.seed} (reproduce with: ${reproduceCommand(report.seed, options.iterations, options.profile)})`)
