@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --record]`: prints every measurement; --record appends a
- * dated section with the machine description to bench/RESULTS.md.
+ * `npm run bench [-- --quick] [-- --record] [-- --only NAME,...]`: prints every measurement;
+ * --record appends a dated section with the machine description to bench/RESULTS.md; --only
+ * runs the named benches alone (detection, failover, journal, replay, idle, client-failover).
  */
 import { appendFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -10,32 +11,53 @@ import { benchFailover } from './failover.js'
 import { benchIdle } from './idle.js'
 import { benchReplay } from './replay.js'
 import { benchJournal } from './journal.js'
+import { benchClientFailoverLines } from './client-failover-lines.js'
 
 const quick = process.argv.includes('--quick')
 const record = process.argv.includes('--record')
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt < 0 ? null : (process.argv[onlyAt + 1] ?? '').split(',').filter((n) => n !== '')
 const lines: string[] = []
 const say = (line: string): void => { lines.push(line); process.stdout.write(`${line}\n`) }
 
+const BENCHES: Record<string, () => Promise<void>> = {
+  detection: async () => {
+    const detection = await benchDetection(quick ? 2 : 10)
+    say(`- detection, SIGKILL of 1 node of 3 to "dead" on each survivor, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000), ${detection.runs} samples: min ${detection.minMs} ms, p50 ${detection.p50Ms} ms, p90 ${detection.p90Ms} ms, max ${detection.maxMs} ms (ratio p50/diskDeadAfterMs ${(detection.p50Ms / 10000).toFixed(3)})`)
+  },
+  failover: async () => {
+    const failoverSamples = Number(process.env.CARBONADO_BENCH_FAILOVER_SAMPLES ?? (quick ? 2 : 10))
+    if (!Number.isSafeInteger(failoverSamples) || failoverSamples < 1) throw new Error(`CARBONADO_BENCH_FAILOVER_SAMPLES must be a positive integer, got "${process.env.CARBONADO_BENCH_FAILOVER_SAMPLES}"`)
+    const failover = await benchFailover(failoverSamples)
+    say(`- failover, SIGKILL of the owner (node and service worker) to the service's start completing on the survivor, 2 nodes, failback off, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000, diskIntervalMs 1000), ${failover.runs} samples: min ${failover.minMs} ms, p50 ${failover.p50Ms} ms, p90 ${failover.p90Ms} ms, max ${failover.maxMs} ms (ratio p50/diskDeadAfterMs ${(failover.p50Ms / 10000).toFixed(3)}); parts, p50 (max): detection, kill to the survivor's "dead" ${failover.detection.p50Ms} (${failover.detection.maxMs}) ms, lease, "dead" to lease acquired ${failover.lease.p50Ms} (${failover.lease.maxMs}) ms, start script ${failover.start.p50Ms} (${failover.start.maxMs}) ms`)
+  },
+  journal: async () => {
+    const journal = await benchJournal({ records: quick ? 20_000 : 100_000 })
+    say(`- journal: ${journal.appendPerSec} records/s appended in synced batches of ${journal.flushBatchSize}, ${journal.appendPerSecFlushEvery100} records/s with a synced flush every 100; read back at ${journal.replayReadPerSec} records/s; ${journal.bytesPerRecord} bytes/record encoded, ${journal.diskBytesPerRecord} bytes/record on disk after LevelDB compression`)
+  },
+  replay: async () => {
+    const replay = await benchReplay(quick ? 10 : 50, quick ? 20 : 200)
+    say(`- replay: ${replay.records} records (${replay.transitions} transitions) folded in memory at ${replay.recordsPerSec} records/s; \`carbonado replay --journal DIR\` on the same LevelDB journal end to end: ${replay.cliSeconds} s, ${replay.cliRecordsPerSec} records/s. The machine host offered 10-minute faulty peer streams at ${replay.inputsOfferedPerSec} inputs/s and journaled ${(replay.journaledShare * 100).toFixed(2)}% of them`)
+  },
+  idle: async () => {
+    const idle = await benchIdle(quick ? 20 : 120)
+    say(`- idle 3-node cluster at shipped defaults over ${idle.windowS} s: journal growth ${idle.recordsPerDay} records/day, ${idle.bytesPerDay} bytes/day per node (max); RSS ${idle.rssMiB.join(', ')} MiB; CPU ${idle.cpuPercent.join(', ')} % of one core`)
+  },
+  'client-failover': async () => {
+    for (const line of await benchClientFailoverLines(quick)) say(line)
+  },
+}
+
+const unknown = (only ?? []).filter((n) => !(n in BENCHES))
+if (onlyAt >= 0 && (only === null || only.length === 0 || unknown.length > 0)) {
+  process.stderr.write(`bench: --only takes a comma-separated list of ${Object.keys(BENCHES).join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}\n`)
+  process.exit(2)
+}
+
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
-say(`## ${new Date().toISOString().slice(0, 10)} — ${machine}${quick ? ' (quick)' : ''}`)
+say(`## ${new Date().toISOString().slice(0, 10)} — ${machine}${quick ? ' (quick)' : ''}${only === null ? '' : ` (only ${only.join(', ')})`}`)
 say('')
-
-const detection = await benchDetection(quick ? 2 : 10)
-say(`- detection, SIGKILL of 1 node of 3 to "dead" on each survivor, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000), ${detection.runs} samples: min ${detection.minMs} ms, p50 ${detection.p50Ms} ms, p90 ${detection.p90Ms} ms, max ${detection.maxMs} ms (ratio p50/diskDeadAfterMs ${(detection.p50Ms / 10000).toFixed(3)})`)
-
-const failoverSamples = Number(process.env.CARBONADO_BENCH_FAILOVER_SAMPLES ?? (quick ? 2 : 10))
-if (!Number.isSafeInteger(failoverSamples) || failoverSamples < 1) throw new Error(`CARBONADO_BENCH_FAILOVER_SAMPLES must be a positive integer, got "${process.env.CARBONADO_BENCH_FAILOVER_SAMPLES}"`)
-const failover = await benchFailover(failoverSamples)
-say(`- failover, SIGKILL of the owner (node and service worker) to the service's start completing on the survivor, 2 nodes, failback off, shipped defaults (diskDeadAfterMs 10000, peerDeadAfterMs 5000, diskIntervalMs 1000), ${failover.runs} samples: min ${failover.minMs} ms, p50 ${failover.p50Ms} ms, p90 ${failover.p90Ms} ms, max ${failover.maxMs} ms (ratio p50/diskDeadAfterMs ${(failover.p50Ms / 10000).toFixed(3)}); parts, p50 (max): detection, kill to the survivor's "dead" ${failover.detection.p50Ms} (${failover.detection.maxMs}) ms, lease, "dead" to lease acquired ${failover.lease.p50Ms} (${failover.lease.maxMs}) ms, start script ${failover.start.p50Ms} (${failover.start.maxMs}) ms`)
-
-const journal = await benchJournal({ records: quick ? 20_000 : 100_000 })
-say(`- journal: ${journal.appendPerSec} records/s appended in synced batches of ${journal.flushBatchSize}, ${journal.appendPerSecFlushEvery100} records/s with a synced flush every 100; read back at ${journal.replayReadPerSec} records/s; ${journal.bytesPerRecord} bytes/record encoded, ${journal.diskBytesPerRecord} bytes/record on disk after LevelDB compression`)
-
-const replay = await benchReplay(quick ? 10 : 50, quick ? 20 : 200)
-say(`- replay: ${replay.records} records (${replay.transitions} transitions) folded in memory at ${replay.recordsPerSec} records/s; \`carbonado replay --journal DIR\` on the same LevelDB journal end to end: ${replay.cliSeconds} s, ${replay.cliRecordsPerSec} records/s. The machine host offered 10-minute faulty peer streams at ${replay.inputsOfferedPerSec} inputs/s and journaled ${(replay.journaledShare * 100).toFixed(2)}% of them`)
-
-const idle = await benchIdle(quick ? 20 : 120)
-say(`- idle 3-node cluster at shipped defaults over ${idle.windowS} s: journal growth ${idle.recordsPerDay} records/day, ${idle.bytesPerDay} bytes/day per node (max); RSS ${idle.rssMiB.join(', ')} MiB; CPU ${idle.cpuPercent.join(', ')} % of one core`)
+for (const [name, bench] of Object.entries(BENCHES)) if (only === null || only.includes(name)) await bench()
 say('')
 
 if (record) appendFileSync(join(import.meta.dirname, '../../bench/RESULTS.md'), `${lines.join('\n')}\n`)
