@@ -12,12 +12,11 @@
  * A node's log goes to logs/NAME.log in the lab's directory (every incarnation appended); who
  * counts whom up is asked of the nodes themselves (status.ts), as `carbonado status` does.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { HEARTBEAT_PORTS, HOST_IFACE, HOST_PREFIX } from '../helpers/hosts.js'
 import { runCli } from '../helpers/cluster.js'
