@@ -14,10 +14,11 @@ import { benchJournal } from './journal.js'
 import { benchSimulator } from './simulator.js'
 import { benchFalseFailovers, describeFalseFailovers, stallPlan } from './false-failovers.js'
 import { benchScaling, describeScaling, scalingPlan } from './scaling.js'
+import { benchClientFailoverLines } from './client-failover-lines.js'
 
 const quick = process.argv.includes('--quick')
 const record = process.argv.includes('--record')
-const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle', 'simulator', 'false-failovers', 'scaling'] as const
+const BENCHES = ['detection', 'failover', 'journal', 'replay', 'idle', 'simulator', 'false-failovers', 'scaling', 'client-failover'] as const
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : (process.argv[onlyAt + 1] ?? '').split(',').filter((n) => n !== '')
 const unknown = only?.filter((n) => !(BENCHES as readonly string[]).includes(n)) ?? []
@@ -68,6 +69,8 @@ if (wanted('scaling')) {
   const { runs, options } = scalingPlan(quick)
   await benchScaling(runs, options, (r) => say(describeScaling(r)))
 }
+
+if (wanted('client-failover')) for (const line of await benchClientFailoverLines(quick)) say(line)
 say('')
 
 if (record) appendFileSync(join(import.meta.dirname, '../../bench/RESULTS.md'), `${lines.join('\n')}\n`)
