@@ -17,6 +17,13 @@ export interface PeerInput {
   startedAt: number
   channels: number
   timing: LivenessTiming
+  /**
+   * A peer that reported itself out (dead here), then writes "down" as the same incarnation,
+   * has finished stopping everything (it writes "down" only then: a clean stop, or a poison
+   * pill answered) and is counted left. Set by membership-2 and later; a journal of an older
+   * version lacks it and replays the old rule (dead stays dead).
+   */
+  leavesAfterOut?: boolean
 }
 
 export interface PeerEvidence {
@@ -71,6 +78,7 @@ export const peerMachine = setup({
     newerIncarnation: ({ context, event }) => { const e = asEvidence(event); return e !== null && context.incarnation !== null && e.incarnation > context.incarnation },
     rejoins: ({ context, event }) => event.type === 'DISK_STATUS' && ALIVE_STATES.includes(event.state) && (context.incarnation === null || event.incarnation > context.incarnation),
     reportsDown: ({ event }) => asEvidence(event)?.state === 'down',
+    downAfterOut: ({ context, event }) => context.leavesAfterOut === true && event.type === 'DISK_STATUS' && event.state === 'down' && event.incarnation === context.incarnation,
     reportsOut: ({ event }) => asEvidence(event)?.state === 'out',
     diskChanged: ({ context, event }) => event.type === 'DISK_STATUS' && context.evidence.diskSeq !== null && event.seq !== context.evidence.diskSeq,
     heartbeatAlive: ({ event }) => event.type === 'HEARTBEAT' && ALIVE_STATES.includes(event.state),
@@ -100,7 +108,7 @@ export const peerMachine = setup({
 }).createMachine({
   id: 'peer',
   context: ({ input }) => ({
-    peer: input.peer, nodeId: input.nodeId, startedAt: input.startedAt, timing: input.timing,
+    peer: input.peer, nodeId: input.nodeId, startedAt: input.startedAt, timing: input.timing, ...(input.leavesAfterOut === true ? { leavesAfterOut: true } : {}),
     incarnation: null, diskReadError: null, zombieReported: null, evidence: freshEvidence(input.channels),
   }),
   initial: 'unknown',
@@ -167,6 +175,7 @@ export const peerMachine = setup({
     dead: {
       on: {
         DISK_STATUS: [
+          { guard: 'downAfterOut', target: 'left', actions: ['record', 'emitLeft'] },
           { guard: 'rejoins', target: 'up', actions: ['adopt', 'resetEvidence', 'record', 'emitUp'] },
           { guard: 'zombie', actions: ['markZombie', 'record', 'emitZombie'] },
           { guard: 'olderIncarnation' },

@@ -13,12 +13,15 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
 }
 
 /** Bumped whenever a machine's decisions change; recorded in each journal's start record. */
-export const DECISION_CODE_VERSION = 'fencing-1'
+export const DECISION_CODE_VERSION = 'membership-2'
 
 /**
  * Decision-code versions whose journals this build replays exactly. membership-1 journals hold
  * only peer and local machines, which services-1 left unchanged; fencing-1 added the fencing
  * machine, the local node's POISON_PILL input and its stop reserve (absent in older local
- * inputs: 0, the old deadline), so services-1 journals decide as they did.
+ * inputs: 0, the old deadline), so services-1 journals decide as they did. membership-2: a
+ * peer dead because it reported itself out, then writing "down", is left (a pill answered);
+ * the rule is on only where the peer machine's input says `leavesAfterOut`, which older
+ * journals lack, so they decide as they did.
  */
-export const REPLAYABLE_CODE_VERSIONS: readonly string[] = ['membership-1', 'services-1', DECISION_CODE_VERSION]
+export const REPLAYABLE_CODE_VERSIONS: readonly string[] = ['membership-1', 'services-1', 'fencing-1', DECISION_CODE_VERSION]

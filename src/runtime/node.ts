@@ -203,7 +203,7 @@ export class NodeRuntime {
     this.host.create(this.localId, 'local', local, now)
     const timing = { diskSuspectAfterMs: diskSuspectAfterMs(config.timing), diskDeadAfterMs: config.timing.diskDeadAfterMs, peerDeadAfterMs: config.timing.peerDeadAfterMs }
     for (const peer of this.peers) {
-      const input: PeerInput = { peer: peer.name, nodeId: peer.id, startedAt: now, channels: Math.max(this.self.heartbeat.length, peer.heartbeat.length), timing }
+      const input: PeerInput = { peer: peer.name, nodeId: peer.id, startedAt: now, channels: Math.max(this.self.heartbeat.length, peer.heartbeat.length), timing, leavesAfterOut: true }
       this.host.create(this.peerId(peer.name), 'peer', input, now)
     }
     this.upSince.clear()

@@ -16,7 +16,8 @@
  * (first method fails, second cuts a's machine) and takes web over on the "fenced" proof;
  * a's machine is powered back on and gets web back (failback); everyone stops cleanly. Each
  * node's journal is exported with a manifest of what replay reproduced at the time;
- * replay.test.ts holds every later build to it.
+ * replay.test.ts holds every later build to it. membership-2 is the same incident run by that
+ * version (peer machines created with `leavesAfterOut`).
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -5,7 +5,7 @@ import { drive } from '../helpers/drive.js'
 import { edgesTaken, machineEdges } from '../helpers/edges.js'
 
 const timing = { diskSuspectAfterMs: 2000, diskDeadAfterMs: 10000, peerDeadAfterMs: 5000 }
-const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing }
+const input = { peer: 'b', nodeId: 2, startedAt: 0, channels: 2, timing, leavesAfterOut: true }
 const disk = (at: number, seq: number, incarnation = 1, state: ReportedState = 'up'): PeerEvent => ({ type: 'DISK_STATUS', at, seq, incarnation, state })
 const hb = (at: number, incarnation = 1, channel = 0, state: ReportedState = 'up'): PeerEvent => ({ type: 'HEARTBEAT', at, channel, incarnation, seq: at, state })
 const check = (at: number): PeerEvent => ({ type: 'CHECK', at })
@@ -57,6 +57,8 @@ const table: Row[] = [
   ['dead → zombie reported once on heartbeats alone', true, [check(11001), hb(12000), hb(12500)], 'dead', ['effect.peerDead', 'effect.zombie']],
   ['dead ignores a disk write of an older incarnation', true, [check(11001), disk(12000, 99, 0)], 'dead', ['effect.peerDead']],
   ['dead stays dead on the old incarnation saying out', true, [check(11001), disk(12000, 12, 1, 'out')], 'dead', ['effect.peerDead']],
+  ['out, then "down" as the same incarnation (a poison pill answered): left', true, [disk(1500, 12, 1, 'out'), disk(2500, 13, 1, 'down')], 'left', ['effect.peerDead', 'effect.peerLeft']],
+  ['dead, then "down" from an older incarnation: still dead', true, [disk(1500, 12, 1, 'out'), disk(2500, 99, 0, 'down')], 'dead', ['effect.peerDead']],
   ['dead → up when a new incarnation writes the disk', true, [check(11001), disk(12000, 1, 2, 'joining')], 'up', ['effect.peerDead', 'effect.peerUp']],
   ['dead is not revived by a heartbeat of a new incarnation alone', true, [check(11001), hb(12000, 2)], 'dead', ['effect.peerDead']],
   ['left → up on a new incarnation', true, [disk(1500, 12, 1, 'down'), disk(5000, 1, 2)], 'up', ['effect.peerLeft', 'effect.peerUp']],
@@ -93,6 +95,16 @@ t.test('every edge of the peer machine is taken by a table row', async (t) => {
   t.equal(new Set(edges).size, edges.length, 'edge names are unique')
   const taken = new Set(table.flatMap((row) => run(row).edges))
   t.same(edges.filter((e) => !taken.has(e)), [], 'edges no row takes')
+})
+
+t.test('a journal from before membership-2 (no leavesAfterOut in the input): out, then "down", stays dead', async (t) => {
+  const { leavesAfterOut: _on, ...older } = input
+  const d = drive(peerMachine, older)
+  d.send(disk(0, 10))
+  d.send(disk(1000, 11))
+  d.send(disk(1500, 12, 1, 'out'))
+  d.send(disk(2500, 13, 1, 'down'))
+  t.equal(d.state(), 'dead')
 })
 
 t.test('unreadable blocks are noted, not treated as evidence', async (t) => {
