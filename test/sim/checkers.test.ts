@@ -4,6 +4,7 @@
  * (a frozen daemon with no power fence and no watchdog): the single-owner checker must see
  * two owners, and the takeover-proof checker must see the takeover on the self-fence deadline.
  */
+import './low-priority.js'
 import t from 'tap'
 import { checkSingleOwner } from './checks/single-owner.js'
 import { checkTakeoverProofs } from './checks/takeover-proof.js'

@@ -2,6 +2,7 @@
  * One seed, one run: the same seed gives the same events, log and journals, which is what
  * makes a failing seed reproducible. A different seed gives a different run.
  */
+import './low-priority.js'
 import t from 'tap'
 import { runSeed, type SeedResult } from './run-seed.js'
 

@@ -4,6 +4,7 @@
  * a later change may steer it away from the bug: the rule each bug broke is also pinned by a
  * scenario (test/scenarios/) or a table row (test/machines/), named below.
  */
+import './low-priority.js'
 import t from 'tap'
 import { runSeed } from './run-seed.js'
 

@@ -3,6 +3,7 @@
  * transcript exactly (refresh one with `npm run sim -- --scenario FILE --rewrite`, then read
  * the diff). A failed expectation or safety checker also fails the test by name.
  */
+import './low-priority.js'
 import t from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'

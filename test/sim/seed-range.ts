@@ -1,4 +1,5 @@
 /** Runs a range of simulator seeds as tap assertions; each failure names the seed and how to reproduce it. */
+import './low-priority.js'
 import type { Test } from 'tap'
 import { describePlan, runSeed } from './run-seed.js'
 
