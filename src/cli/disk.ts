@@ -3,6 +3,7 @@ import { configFrom, parseFlags, positiveNumber, requireString } from './args.js
 import { findNode } from '../config/load.js'
 import { CarbError } from '../errors.js'
 import { diskInit, diskPrint, diskTest } from '../disk/commands.js'
+import { DEFAULT_GEOMETRY, MAX_SERVICES_LIMIT } from '../disk/layout.js'
 
 const DISK_FLAGS = { config: { type: 'string', short: 'c' }, disk: { type: 'string' } } as const
 
@@ -17,13 +18,15 @@ async function target(command: string, values: Record<string, unknown>): Promise
 }
 
 export async function diskInitCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags('disk init', args, { ...DISK_FLAGS, cluster: { type: 'string' }, force: { type: 'boolean' }, 'block-size': { type: 'string' } })
+  const { values } = parseFlags('disk init', args, { ...DISK_FLAGS, cluster: { type: 'string' }, force: { type: 'boolean' }, 'block-size': { type: 'string' }, 'max-services': { type: 'string' } })
   const t = await target('disk init', values)
   const clusterName = t.cluster ?? requireString('disk init', values, 'cluster')
   const blockSize = positiveNumber('disk init', 'block-size', values['block-size'], 4096)
   if (blockSize !== 512 && blockSize !== 4096) throw new CarbError('CARB_ERR_USAGE', `disk init: --block-size must be 512 or 4096, got ${blockSize}`)
-  const header = await diskInit(t.path, { clusterName, force: values.force === true, geometry: { blockSize } })
-  process.stdout.write(`initialized ${t.path} for cluster ${clusterName} (uuid ${String((header as { clusterUuid?: unknown }).clusterUuid ?? '')}, block size ${blockSize})\n`)
+  const maxServices = positiveNumber('disk init', 'max-services', values['max-services'], DEFAULT_GEOMETRY.maxServices)
+  if (!Number.isInteger(maxServices) || maxServices > MAX_SERVICES_LIMIT) throw new CarbError('CARB_ERR_USAGE', `disk init: --max-services must be an integer 1..${MAX_SERVICES_LIMIT}, got ${maxServices}`)
+  const header = await diskInit(t.path, { clusterName, force: values.force === true, geometry: { blockSize, maxServices } })
+  process.stdout.write(`initialized ${t.path} for cluster ${clusterName} (uuid ${String((header as { clusterUuid?: unknown }).clusterUuid ?? '')}, block size ${blockSize}, room for ${maxServices} services)\n`)
   return 0
 }
 

@@ -1,5 +1,6 @@
 /** The executable as an administrator meets it: help, one-line errors, exit codes, no side effects. */
 import t from 'tap'
+import { QuorumDisk } from '../../src/disk/quorum-disk.js'
 import { mkdtemp, readFile, rm, writeFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +27,25 @@ t.test('usage errors: one line, exit 2', async (t) => {
     t.equal(r.code, 2, `carbonado ${args.join(' ')} exits 2`)
     t.match(r.stderr, /^carbonado: CARB_ERR_USAGE: /)
     t.ok(oneLine(r.stderr), `one line: ${r.stderr.trim()}`)
+  }
+})
+
+t.test('disk init --max-services: room for more services than the default 64, bad values refused in one line', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'carbonado-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const path = join(dir, 'quorum.disk')
+  const r = runCli(['disk', 'init', '--disk', path, '--cluster', 'big', '--block-size', '512', '--max-services', '100'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /room for 100 services/)
+  const disk = await QuorumDisk.open(path)
+  t.teardown(() => disk.close())
+  t.equal(disk.geometry.maxServices, 100, 'the header says 100 lease registers')
+  for (const bad of ['0', '1.5', '257', 'many']) {
+    const e = runCli(['disk', 'init', '--disk', join(dir, `bad-${bad}.disk`), '--cluster', 'big', '--max-services', bad])
+    t.equal(e.code, 2, `--max-services ${bad} exits 2`)
+    t.match(e.stderr, /^carbonado: CARB_ERR_USAGE: disk init: --max-services must be/)
+    t.ok(oneLine(e.stderr), e.stderr.trim())
+    await t.rejects(stat(join(dir, `bad-${bad}.disk`)), 'no disk file was created')
   }
 })
 
