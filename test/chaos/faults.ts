@@ -140,13 +140,9 @@ export async function injectFault(ctx: FaultContext, plan: FaultPlan, target: st
   const atMs = Date.now()
   switch (plan.kind) {
     case 'power-off':
-      await cluster.lab.powerOff(target)
-      await cluster.reap(target)
-      if (target === owner) await movedFrom(ctx, owner, atMs, moveWaitMs(ctx.timing))
-      await sleep(atMs + plan.durationMs - Date.now())
-      return
     case 'kill-daemon':
-      if (!cluster.signal(target, 'SIGKILL')) ctx.note(`${target}'s daemon was already gone`)
+      if (plan.kind === 'power-off') await cluster.lab.powerOff(target)
+      else if (!cluster.signal(target, 'SIGKILL')) ctx.note(`${target}'s daemon was already gone`)
       await cluster.reap(target)
       if (target === owner) await movedFrom(ctx, owner, atMs, moveWaitMs(ctx.timing))
       await sleep(atMs + plan.durationMs - Date.now())

@@ -10,8 +10,7 @@
  * powers hosts back on ("on" is refused, as by fence_kill: the lab decides when a host
  * boots).
  */
-import { createServer, type Socket } from 'node:net'
-import { createInterface } from 'node:readline'
+import { switchServer } from '../helpers/switch-lines.js'
 
 export interface SwitchCut { plug: string; atMs: number; answeredAtMs: number; code: number }
 
@@ -57,20 +56,11 @@ async function answer(plugs: SwitchPlugs, cuts: SwitchCut[], action: string, plu
 }
 
 export async function startSwitch(socket: string, plugs: SwitchPlugs): Promise<PowerSwitch> {
-  const sockets = new Set<Socket>()
   const cuts: SwitchCut[] = []
-  const server = createServer((conn) => {
-    sockets.add(conn)
-    conn.on('close', () => sockets.delete(conn))
-    conn.on('error', () => conn.destroy())
-    const lines = createInterface({ input: conn })
-    lines.once('line', (line) => {
-      lines.close()
-      const [action = '', plug = ''] = line.trim().split(/\s+/)
-      void answer(plugs, cuts, action.toLowerCase(), plug).then(({ code, output }) => conn.end(`${output === '' ? '' : `${output}\n`}exit ${code}\n`))
-    })
+  const { server, close } = switchServer(async (action, plug) => {
+    const { code, output } = await answer(plugs, cuts, action.toLowerCase(), plug)
+    return `${output === '' ? '' : `${output}\n`}exit ${code}\n`
   })
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socket, () => resolve()) })
-  const close = (): Promise<void> => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) })
   return { socket, cuts, close }
 }

@@ -9,8 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer, type Socket } from 'node:net'
-import { createInterface } from 'node:readline'
+import { switchServer } from './switch-lines.js'
 import { join } from 'node:path'
 import { packageRoot } from './cluster.js'
 
@@ -82,23 +81,14 @@ async function switchOff(sw: PowerSwitch, action: string, plug: string): Promise
 
 /** A network PDU on 127.0.0.1: "ACTION PLUG" in, fence_kill's output and "exit N" out. */
 export async function startSwitch(actMs = 0): Promise<PowerSwitch> {
-  const sockets = new Set<Socket>()
   const sw: PowerSwitch = { port: 0, cuts: [], piddir: '', actMs, close: async () => {} }
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-    const lines = createInterface({ input: socket })
-    lines.once('line', (line) => {
-      lines.close()
-      const [action = '', plug = ''] = line.trim().split(/\s+/)
-      const done = action === 'off' || action === 'reboot' ? switchOff(sw, action, plug) : fenceKill(sw.piddir, action, plug)
-      void done.then(({ code, output }) => socket.end(`${output.trimEnd()}\nexit ${code}\n`))
-    })
+  const { server, close } = switchServer(async (action, plug) => {
+    const { code, output } = await (action === 'off' || action === 'reboot' ? switchOff(sw, action, plug) : fenceKill(sw.piddir, action, plug))
+    return `${output.trimEnd()}\nexit ${code}\n`
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   sw.port = (server.address() as { port: number }).port
-  sw.close = () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) })
+  sw.close = close
   return sw
 }
 
