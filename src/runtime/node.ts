@@ -33,6 +33,9 @@ import { realPlatform, settleWithin, type Cancel, type ControlServer, type Platf
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
 import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
+/** How often a stopping node looks whether the disk cycle in progress has ended. */
+const DISK_IDLE_POLL_MS = 10
+
 export interface NodeOptions {
   config: ClusterConfig
   nodeName: string
@@ -382,6 +385,11 @@ export class NodeRuntime {
     return event.type === 'DISK_WRITE_OK'
   }
 
+  /** The disk cycle in progress, if any, has ended (called once no new cycle can start). */
+  private async diskIdle(): Promise<void> {
+    while (this.diskBusy) await this.platform.timers.sleep(DISK_IDLE_POLL_MS)
+  }
+
   /** Make the journal durable, then carry out the decisions it recorded (STYLE.md §1). */
   private commit(): void {
     const decided = this.decisions.splice(0)
@@ -445,7 +453,7 @@ export class NodeRuntime {
     const { diskIntervalMs, selfFenceStopMs } = this.options.config.timing
     const budgetMs = Math.max(diskIntervalMs, selfFenceStopMs)
     const wrote = await settleWithin(this.platform.timers, (async () => {
-      while (this.diskBusy) await this.platform.timers.sleep(10)
+      await this.diskIdle()
       const ok = await this.writeOwnStatus('down')
       await this.flushing
       return ok
@@ -561,7 +569,7 @@ export class NodeRuntime {
     this.host.flushAll()
     if (this.localState() === 'member' || this.localState() === 'joining') this.host.deliver(this.localId, { type: 'SHUTDOWN', at })
     this.commit()
-    while (this.diskBusy) await this.platform.timers.sleep(10)
+    await this.diskIdle()
     if (stoppedAll) await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
     await this.flushing
     for (const s of this.subscriptions) s.unsubscribe()
