@@ -54,6 +54,24 @@ export async function runSeed(seed: number, options: { short?: boolean } = {}): 
   }
 }
 
+export interface SeedsRun { seeds: number; failed: number; takeovers: number; virtualMs: number; events: number; realMs: number }
+
+/** Seeds from..from+count-1 one after another (each handed to `onEach` as it ends), with totals. */
+export async function runSeeds(from: number, count: number, options: { short?: boolean }, onEach: (r: SeedResult) => void = () => undefined): Promise<SeedsRun> {
+  const started = performance.now()
+  const total: SeedsRun = { seeds: count, failed: 0, takeovers: 0, virtualMs: 0, events: 0, realMs: 0 }
+  for (let seed = from; seed < from + count; seed++) {
+    const r = await runSeed(seed, options)
+    total.virtualMs += r.virtualMs
+    total.events += r.events
+    total.takeovers += r.takeovers
+    if (!r.ok) total.failed++
+    onEach(r)
+  }
+  total.realMs = performance.now() - started
+  return total
+}
+
 async function journals(sim: Simulation): Promise<Map<string, StoredRecord[]>> {
   const out = new Map<string, StoredRecord[]>()
   for (const [name, m] of sim.machines) out.set(name, await readJournal(name, m.journalDb))

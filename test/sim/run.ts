@@ -7,7 +7,7 @@
  * (--rewrite stores it as FILE's .expected transcript). Exit 1 when any seed or expectation fails.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { describePlan, runSeed, type SeedResult } from './run-seed.js'
+import { describePlan, runSeed, runSeeds, type SeedResult } from './run-seed.js'
 import { runScenario } from './scenario.js'
 
 function flag(name: string): string | undefined {
@@ -58,18 +58,13 @@ if (single !== undefined) {
 
 const seeds = count('seeds', 100)
 const from = count('from', 1)
-const started = performance.now()
-let virtualMs = 0
+let done = 0
 let failures = 0
-let takeovers = 0
-for (let seed = from; seed < from + seeds; seed++) {
-  const r = await runSeed(seed, { short })
-  virtualMs += r.virtualMs
-  takeovers += r.takeovers
+const total = await runSeeds(from, seeds, { short }, (r) => {
   if (!r.ok) { failures++; process.stdout.write(`${report(r)}\n`) }
-  if ((seed - from + 1) % 10 === 0) process.stderr.write(`\r${seed - from + 1}/${seeds} seeds, ${failures} failed`)
-}
-const realS = (performance.now() - started) / 1000
+  if (++done % 10 === 0) process.stderr.write(`\r${done}/${seeds} seeds, ${failures} failed`)
+})
+const realS = total.realMs / 1000
 process.stderr.write('\n')
-process.stdout.write(`${seeds} seeds in ${realS.toFixed(1)} s: ${(seeds / realS).toFixed(2)} runs/s, ${(virtualMs / 1000 / realS).toFixed(1)} virtual s per real s, ${takeovers} takeovers checked, ${failures} failed\n`)
-process.exit(failures === 0 ? 0 : 1)
+process.stdout.write(`${seeds} seeds in ${realS.toFixed(1)} s: ${(seeds / realS).toFixed(2)} runs/s, ${(total.virtualMs / 1000 / realS).toFixed(1)} virtual s per real s, ${total.takeovers} takeovers checked, ${total.failed} failed\n`)
+process.exit(total.failed === 0 ? 0 : 1)
