@@ -47,7 +47,7 @@ function peerEvidence(c: PeerContext, e: Input): string[] {
     c.evidence.diskSeq === null
       ? `disk: no status write seen since watching began ${ms(e.at - c.startedAt)} before`
       : `disk: seq ${c.evidence.diskSeq}, last new write seen ${ago(c.evidence.diskChangedAt, e.at)}`,
-    ...c.evidence.heartbeatAt.map((at, i) => `heartbeat channel ${i}: last ${ago(at, e.at)}`),
+    ...c.evidence.heartbeatAt.map((at, i) => `heartbeat channel ${i}: ${at === null ? 'nothing heard yet' : `last heard ${ms(e.at - at)} before`}`),
     `known incarnation: ${c.incarnation ?? 'none yet'}`,
     `rule: suspect after ${c.timing.diskSuspectAfterMs} ms of disk silence; dead after ${c.timing.diskDeadAfterMs} ms of disk silence and ${c.timing.peerDeadAfterMs} ms of silence on every channel`,
   ]

@@ -7,7 +7,7 @@ import { CarbError } from '../src/errors.js'
 import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../machines/registry.js'
 import type { PlainEvent, TransitionRecord } from '../machines/step.js'
 import { describeEffect, describeEvidence, labelOf, subjectOf } from './evidence.js'
-import { openJournalSource } from './export-file.js'
+import { openJournalSource, type JournalSource } from './export-file.js'
 import { formatHlc, fromPair, type Hlc } from './hlc.js'
 import { mergeOrder, mergeTimelines, type MergeOrder } from './merge.js'
 import type { JournalRecord, StoredRecord } from './records.js'
@@ -147,44 +147,72 @@ function initialStateOf(type: string): unknown {
 }
 
 export interface ExplainOptions {
-  /** Called now and then with records read so far (a progress bar). */
-  onProgress?: (records: number) => void
+  /** Called now and then with the records read so far and the total when known (a progress bar). */
+  onProgress?: (records: number, total: number | null) => void
 }
 
-const PROGRESS_EVERY_RECORDS = 5000
+export const PROGRESS_EVERY_RECORDS = 2000
 
-async function explainOne(path: string, options: ExplainOptions, counted: { records: number }): Promise<{ explainer: JournalExplainer; journal: ExplainedJournal }> {
-  const source = await openJournalSource(path)
-  const explainer = new JournalExplainer(path)
-  try {
-    const replay = await replayRecords(source.records, MACHINES, REPLAYABLE_CODE_VERSIONS, {
-      onRecord: (stored) => {
-        explainer.onRecord(stored)
-        if (++counted.records % PROGRESS_EVERY_RECORDS === 0) options.onProgress?.(counted.records)
-      },
-      onTransition: (t) => explainer.onTransition(t),
-    })
-    return { explainer, journal: { path, node: explainer.node, replay, stamped: explainer.stamped } }
-  } finally {
-    await source.close()
+/** Reading progress over several journals: records so far, and the total when every source knows its count. */
+export class RecordCounter {
+  records = 0
+  constructor(readonly total: number | null, private readonly report?: (records: number, total: number | null) => void) {}
+
+  static over(sources: readonly JournalSource[], report?: (records: number, total: number | null) => void): RecordCounter {
+    const known = sources.every((s) => s.count !== null)
+    return new RecordCounter(known ? sources.reduce((n, s) => n + (s.count ?? 0), 0) : null, report)
+  }
+
+  count(): void {
+    if (++this.records % PROGRESS_EVERY_RECORDS === 0) this.report?.(this.records, this.total)
+  }
+
+  end(): void {
+    this.report?.(this.records, this.total)
   }
 }
 
-/**
- * Explains each journal (a directory of a stopped node, or an export file) and merges them.
- * Two journals of one node are refused: their entries would interleave meaninglessly.
- */
-export async function explainJournals(paths: readonly string[], options: ExplainOptions = {}): Promise<Explanation> {
+/** Opens every journal first (so the total is known), runs `body`, and closes them all. */
+export async function withSources<T>(paths: readonly string[], body: (sources: JournalSource[]) => Promise<T>): Promise<T> {
   if (paths.length === 0) throw new CarbError('CARB_ERR_USAGE', 'no journal given (--journal PATH, repeatable)')
-  const counted = { records: 0 }
+  const sources: JournalSource[] = []
+  try {
+    for (const path of paths) sources.push(await openJournalSource(path))
+    return await body(sources)
+  } finally {
+    await Promise.allSettled(sources.map((s) => s.close()))
+  }
+}
+
+async function explainOne(path: string, source: JournalSource, counter: RecordCounter): Promise<{ explainer: JournalExplainer; journal: ExplainedJournal }> {
+  const explainer = new JournalExplainer(path)
+  const replay = await replayRecords(source.records, MACHINES, REPLAYABLE_CODE_VERSIONS, {
+    onRecord: (stored) => { explainer.onRecord(stored); counter.count() },
+    onTransition: (t) => explainer.onTransition(t),
+  })
+  return { explainer, journal: { path, node: explainer.node, replay, stamped: explainer.stamped } }
+}
+
+/** Refuses a second journal of a node already read: their entries would interleave meaninglessly. */
+export function refuseTwins(read: readonly { node: string; path: string }[], next: { node: string; path: string }): void {
+  const twin = read.find((p) => p.node === next.node)
+  if (twin !== undefined) throw new CarbError('CARB_ERR_USAGE', `two journals of node ${next.node}: ${twin.path} and ${next.path}`, next.path)
+}
+
+/** Explains each journal (a directory of a stopped node, or an export file) and merges them. */
+export async function explainJournals(paths: readonly string[], options: ExplainOptions = {}): Promise<Explanation> {
+  return withSources(paths, (sources) => explainSources(paths, sources, options))
+}
+
+async function explainSources(paths: readonly string[], sources: JournalSource[], options: ExplainOptions): Promise<Explanation> {
+  const counter = RecordCounter.over(sources, options.onProgress)
   const parts: Awaited<ReturnType<typeof explainOne>>[] = []
-  for (const path of paths) {
-    const part = await explainOne(path, options, counted)
-    const twin = parts.find((p) => p.journal.node === part.journal.node)
-    if (twin !== undefined) throw new CarbError('CARB_ERR_USAGE', `two journals of node ${part.journal.node}: ${twin.journal.path} and ${path}`, path)
+  for (const [i, path] of paths.entries()) {
+    const part = await explainOne(path, sources[i]!, counter)
+    refuseTwins(parts.map((p) => p.journal), part.journal)
     parts.push(part)
   }
-  options.onProgress?.(counted.records)
+  counter.end()
   const lists = parts.map((p) => p.explainer.decisions)
   const order = mergeOrder(lists)
   return {
