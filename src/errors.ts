@@ -51,6 +51,7 @@ export type CarbErrorCode =
   | 'CARB_ERR_CLEANUP_FAILED'
   | 'CARB_ERR_FENCE_UNKNOWN_NODE'
   | 'CARB_ERR_WATCHDOG'
+  | 'CARB_ERR_OUTPUT_WRITE'
 
 export class CarbError extends Error {
   readonly code: CarbErrorCode

@@ -1,48 +1,31 @@
 /**
- * The explanation of an incident, as journal/explain.ts produces it from one or more nodes'
- * journals (`explainJournals(paths)`): every decision in merged (causal) order with its
- * evidence, and every machine instance with its creation. The visualizer reads only this.
+ * What the visualizer reads of an incident's explanation (journal/explain.ts,
+ * `explainJournals(paths)`): the nodes, every machine instance with its creation, and every
+ * decision in merged (causal) order with its evidence. A full Explanation is one; tests build
+ * smaller ones by hand.
  */
-export interface ExplainedDecision {
-  node: string
-  incarnation: number
-  /** The transition record's seq in that node's journal. */
-  seq: number
-  /** That node's monotonic clock reading (the input's `at`). */
-  atMs: number
-  /** Wall-clock estimate (ms since epoch). */
-  wallMs: number
-  /** Hybrid logical clock stamp used for merged ordering (null for old journals). */
-  hlc: string | null
-  /** Instance id, e.g. 'peer:a#1', 'service:web#1', 'local#1', 'fence:a:1#1'. */
-  machine: string
-  /** Machine type, a key of MACHINES. */
-  type: string
-  subject: string
-  /** xstate state values: a string for flat machines, an object for nested ones. */
-  from: unknown
-  to: unknown
-  event: string
-  effects: { type: string; [k: string]: unknown }[]
-  input: { type: string; at: number; [k: string]: unknown }
-  evidence: string[]
-  summary: string
-}
+import type { ExplainedDecision, ExplainedMachine } from '../../journal/explain.js'
 
-export interface ExplainedMachine {
-  node: string
-  incarnation: number
-  machine: string
-  type: string
-  subject: string
-  createdAtMs: number
-  createdWallMs: number
-  initial: unknown
-}
+export type { ExplainedMachine } from '../../journal/explain.js'
 
-export interface Explanation {
+export type VizDecision = Pick<ExplainedDecision,
+  'node' | 'incarnation' | 'seq' | 'atMs' | 'wallMs' | 'hlc' | 'machine' | 'type' | 'subject' | 'from' | 'to' | 'event' | 'effects' | 'input' | 'evidence' | 'summary'>
+
+export interface VizExplanation {
   nodes: string[]
   machines: ExplainedMachine[]
-  /** Already in merged (causal) order. */
-  decisions: ExplainedDecision[]
+  /** In merged (causal) order. */
+  decisions: VizDecision[]
+}
+
+/** Only the fields the page shows (a full Explanation also carries each journal's replay result). */
+export function vizExplanation(e: VizExplanation): VizExplanation {
+  return {
+    nodes: [...e.nodes],
+    machines: e.machines.map((m) => ({ node: m.node, incarnation: m.incarnation, machine: m.machine, type: m.type, subject: m.subject, createdAtMs: m.createdAtMs, createdWallMs: m.createdWallMs, initial: m.initial })),
+    decisions: e.decisions.map((d) => ({
+      node: d.node, incarnation: d.incarnation, seq: d.seq, atMs: d.atMs, wallMs: d.wallMs, hlc: d.hlc, machine: d.machine, type: d.type, subject: d.subject,
+      from: d.from, to: d.to, event: d.event, effects: d.effects, input: d.input, evidence: d.evidence, summary: d.summary,
+    })),
+  }
 }
