@@ -4,7 +4,7 @@ import { allChartModels, machineChartModel, type ChartModel } from '../../src/we
 import { layoutChart, type LaidState } from '../../src/web/chart-layout.js'
 import { assignLayers, orderLayers } from '../../src/web/chart-layers.js'
 import { rectContains, rectsOverlap } from '../../src/web/chart-geometry.js'
-import { nestedMachine } from './fixtures.js'
+import { nestedMachine } from '../helpers/viz-fixtures.js'
 
 const parentOf = (path: string): string => (path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '')
 const models: ChartModel[] = [...allChartModels(), machineChartModel(nestedMachine, 'nested')]

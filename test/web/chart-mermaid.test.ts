@@ -2,7 +2,7 @@
 import t from 'tap'
 import { allChartModels, machineChartModel } from '../../src/web/chart-model.js'
 import { chartMermaid } from '../../src/web/chart-mermaid.js'
-import { nestedMachine } from './fixtures.js'
+import { nestedMachine } from '../helpers/viz-fixtures.js'
 
 t.test('a nested machine: composite states, regions, delays, final states, escaping', async (t) => {
   const text = chartMermaid(machineChartModel(nestedMachine, 'nested'))

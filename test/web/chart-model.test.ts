@@ -5,7 +5,7 @@ import { MACHINES } from '../../machines/registry.js'
 import { allChartModels, chartStates, chartTransitions, machineChartModel, type ChartModel } from '../../src/web/chart-model.js'
 import { renderChartSvg, renderModelSvg } from '../../src/web/chart-svg.js'
 import { stateLeafPaths, withAncestors } from '../../src/web/state-path.js'
-import { nestedMachine } from './fixtures.js'
+import { nestedMachine } from '../helpers/viz-fixtures.js'
 
 interface RawState { states?: Record<string, RawState>; on?: Record<string, unknown>; always?: unknown; after?: Record<string, unknown>; initial?: string; type?: string }
 

@@ -17,7 +17,7 @@ import { renderChartSvg, renderModelSvg } from '../../src/web/chart-svg.js'
 import { instanceKey } from '../../src/web/incident-view.js'
 import { stateLeafPaths } from '../../src/web/state-path.js'
 import { vizPage } from '../../src/web/viz-page.js'
-import { nestedMachine } from './fixtures.js'
+import { nestedMachine } from '../helpers/viz-fixtures.js'
 
 const SAMPLE = ['a', 'b', 'c'].map((n) => join('test', 'journals', 'membership-2', `${n}.journal`))
 const charts = Object.keys(MACHINES).map((type) => ({ type, svg: renderChartSvg(type) }))

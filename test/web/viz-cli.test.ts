@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
-import { CLI, runCli } from '../helpers/cluster.js'
+import { CLI } from '../helpers/cluster.js'
+import { HELP, commandHelp } from '../../src/cli/commands.js'
 import { MACHINES } from '../../machines/registry.js'
 
 const SAMPLE = ['a', 'b', 'c'].map((n) => join('test', 'journals', 'membership-2', `${n}.journal`))
@@ -85,6 +86,6 @@ t.test('bad input: one line naming the flag or file, non-zero exit, nothing writ
 })
 
 t.test('help lists viz', async (t) => {
-  t.match(runCli(['--help']).stdout, /viz\s+draw the state charts/)
-  t.match(runCli(['viz', '--help']).stdout, /Usage: carbonado viz --out FILE \[--journal PATH\]\.\.\. \[--format html\|mermaid\|svg\] \[--machine TYPE\]/)
+  t.match(HELP, /viz\s+draw the state charts/)
+  t.match(commandHelp('viz'), /Usage: carbonado viz --out FILE \[--journal PATH\]\.\.\. \[--format html\|mermaid\|svg\] \[--machine TYPE\]/)
 })

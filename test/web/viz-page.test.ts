@@ -4,7 +4,7 @@ import { MACHINES } from '../../machines/registry.js'
 import { renderChartSvg } from '../../src/web/chart-svg.js'
 import { incidentView, takenTransition, eventLine } from '../../src/web/incident-view.js'
 import { scriptJson, vizPage } from '../../src/web/viz-page.js'
-import { constructedExplanation } from './fixtures.js'
+import { constructedExplanation } from '../helpers/viz-fixtures.js'
 
 const charts = Object.keys(MACHINES).map((type) => ({ type, svg: renderChartSvg(type) }))
 

@@ -1,4 +1,8 @@
-/** A test-only machine with what today's flat machines lack: nesting, a parallel state, an `after` delay, a final state. */
+/**
+ * Inputs of the visualizer tests (test/web/): a test-only machine with what today's flat
+ * machines lack (nesting, a parallel state, `after` delays, final states), and a small
+ * explanation built by hand.
+ */
 import { setup } from 'xstate'
 
 export const nestedMachine = setup({
