@@ -3,10 +3,12 @@
  * records it journals are then copied many times under distinct machine ids (each copy is a
  * valid history of a fresh machine) to make a journal large enough to time, written to a
  * real LevelDB journal, and replayed twice: in memory by the replay engine, and end to end
- * by `carbonado replay --journal DIR` (process start, LevelDB read, decode, fold).
+ * by `carbonado replay --journal DIR` (process start, LevelDB read, decode, fold). The same
+ * journal is then explained (`--explain --json`, every transition with its evidence) and
+ * folded under other settings (`--what-if`), end to end, as ratios to the plain replay.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JournalStore } from '../journal/store.js'
@@ -20,6 +22,14 @@ import { peerStream } from '../test/helpers/peer-stream.js'
 export interface ReplayBench {
   records: number; transitions: number; recordsPerSec: number; inputsOfferedPerSec: number; journaledShare: number
   cliRecords: number; cliSeconds: number; cliRecordsPerSec: number
+  explainSeconds: number; explainRecordsPerSec: number; whatIfSeconds: number; whatIfRecordsPerSec: number
+}
+
+/** Seconds one CLI run takes; its stdout goes to /dev/null (the JSON of a big explanation is large). */
+function timeCli(args: string[]): number {
+  const start = performance.now()
+  execFileSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+  return (performance.now() - start) / 1000
 }
 
 /** The same history under another machine id. */
@@ -61,7 +71,14 @@ export async function benchReplay(streams: number, copies: number): Promise<Repl
     const out = execFileSync(process.execPath, [CLI, 'replay', '--journal', dir], { encoding: 'utf8' })
     const cliSeconds = (performance.now() - cliStart) / 1000
     if (!out.startsWith('replay ok')) throw new Error(`carbonado replay: ${out}`)
+    const explainSeconds = timeCli(['replay', '--journal', dir, '--explain', '--json'])
+    const settings = join(dir, 'what-if.yaml')
+    await writeFile(settings, 'timing:\n  peerDeadAfterMs: 8000\n')
+    const whatIfSeconds = timeCli(['replay', '--journal', dir, '--what-if', settings])
+    const round = (x: number): number => Math.round(x * 100) / 100
     return {
+      explainSeconds: round(explainSeconds), explainRecordsPerSec: Math.round(big.length / explainSeconds),
+      whatIfSeconds: round(whatIfSeconds), whatIfRecordsPerSec: Math.round(big.length / whatIfSeconds),
       records: big.length, transitions: result.transitions,
       recordsPerSec: Math.round(big.length / (elapsedMs / 1000)),
       inputsOfferedPerSec: Math.round(offered / (hostMs / 1000)),

@@ -51,6 +51,7 @@ if (wanted('journal')) {
 if (wanted('replay')) {
   const replay = await benchReplay(quick ? 10 : 50, quick ? 20 : 200)
   say(`- replay: ${replay.records} records (${replay.transitions} transitions) folded in memory at ${replay.recordsPerSec} records/s; \`carbonado replay --journal DIR\` on the same LevelDB journal end to end: ${replay.cliSeconds} s, ${replay.cliRecordsPerSec} records/s. The machine host offered 10-minute faulty peer streams at ${replay.inputsOfferedPerSec} inputs/s and journaled ${(replay.journaledShare * 100).toFixed(2)}% of them`)
+  say(`- replay --explain --json on the same journal: ${replay.explainSeconds} s, ${replay.explainRecordsPerSec} records/s (${(replay.explainSeconds / replay.cliSeconds).toFixed(2)} x the plain replay); --what-if (peerDeadAfterMs 8000): ${replay.whatIfSeconds} s, ${replay.whatIfRecordsPerSec} records/s (${(replay.whatIfSeconds / replay.cliSeconds).toFixed(2)} x)`)
 }
 
 if (wanted('idle')) {

@@ -204,7 +204,8 @@ export async function explainJournals(paths: readonly string[], options: Explain
   return withSources(paths, (sources) => explainSources(paths, sources, options))
 }
 
-async function explainSources(paths: readonly string[], sources: JournalSource[], options: ExplainOptions): Promise<Explanation> {
+/** Explains journals already open (`paths` name them in messages): files, directories, or records in memory. */
+export async function explainSources(paths: readonly string[], sources: readonly JournalSource[], options: ExplainOptions = {}): Promise<Explanation> {
   const counter = RecordCounter.over(sources, options.onProgress)
   const parts: Awaited<ReturnType<typeof explainOne>>[] = []
   for (const [i, path] of paths.entries()) {

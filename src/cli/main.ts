@@ -41,6 +41,12 @@ function exitCodeFor(error: CarbError): number {
   return error.code === 'CARB_ERR_USAGE' || error.code.startsWith('CARB_ERR_CONFIG') ? 2 : 1
 }
 
+// `carbonado replay --explain | head`: a reader that went away is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw error
+})
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (error: unknown) => {

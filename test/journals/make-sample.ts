@@ -29,7 +29,8 @@ import type { StoredRecord } from '../../journal/records.js'
 import { replayRecords } from '../../journal/replay.js'
 import { DECISION_CODE_VERSION, MACHINES, REPLAYABLE_CODE_VERSIONS } from '../../machines/registry.js'
 
-const outDir = join(import.meta.dirname, '../../../test/journals', DECISION_CODE_VERSION)
+/** The sample's directory: the decision-code version, or a name given (a sample of the same code with a new journal feature). */
+const outDir = join(import.meta.dirname, '../../../test/journals', process.argv[2] ?? DECISION_CODE_VERSION)
 const fixtures = join(import.meta.dirname, '../../../test')
 // The power switch stands outside every machine (test/helpers/power-switch.ts); each node's
 // topology is a switch that cannot be reached, then the working one.

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto'
 import { isCarbError } from '../../src/errors.js'
 import { Heartbeats, type DropReason, type HeartbeatOptions, type HeartbeatReceived } from '../../src/net/heartbeats.js'
 import { HEARTBEAT_BODY_BYTES, encodeHeartbeat, type HeartbeatFields } from '../../src/net/packet.js'
+import { HybridClock } from '../../journal/hlc.js'
 import { HandClock, Injector, freePort, ipv6LoopbackWorks, nextDeliveries, nextEvent } from './fixtures/loopback.js'
 
 const uuid = Buffer.from('0123456789abcdef0123456789abcdef', 'hex')
@@ -182,4 +183,24 @@ t.test('IPv6 loopback and a host name', { skip: (await ipv6LoopbackWorks()) ? fa
   t.equal(on6!.from, `[::1]:${b0}`)
   t.match(onName!.from, new RegExp(`:${b1}$`))
   t.equal(a.localAddresses()[0]!.family, 6)
+})
+
+t.test('with a hybrid clock, every send is stamped with a tick of it and the receiver gets the stamp', async (t) => {
+  const clock = new HandClock()
+  clock.wall = 1_700_000_000_000
+  const hlc = new HybridClock(() => clock.wall)
+  hlc.receive({ wallMs: 1_800_000_000_000, logical: 4 }) // a peer far ahead pulled this clock forward
+  const [a0, b0] = [await freePort(), await freePort()]
+  const a = await open(t, { clusterUuid: uuid, key, localNodeId: 1, localAddresses: [lo(a0!)], clock, peers: [{ nodeId: 2, name: 'b', addresses: [lo(b0!)] }] })
+  const b = await open(t, { clusterUuid: uuid, key, localNodeId: 2, localAddresses: [lo(b0!)], clock, hlc, peers: [{ nodeId: 1, name: 'a', addresses: [lo(a0!)] }] })
+  const first = nextDeliveries(a, 1)
+  await b.send({ incarnation: 1, state: 'up' })
+  t.match((await first)[0], { senderWallMs: 1_800_000_000_000, senderLogical: 6 }, 'the clock ticked once past its last stamp (5) for this send')
+  const second = nextDeliveries(a, 1)
+  await b.send({ incarnation: 1, state: 'up' })
+  t.match((await second)[0], { senderWallMs: 1_800_000_000_000, senderLogical: 7 })
+  t.same(hlc.peek(), { wallMs: 1_800_000_000_000, logical: 7 })
+  const plain = nextDeliveries(b, 1)
+  await a.send({ incarnation: 1, state: 'up' })
+  t.match((await plain)[0], { senderWallMs: 1_700_000_000_000, senderLogical: 0 }, 'without one: the wall clock and logical 0')
 })

@@ -45,6 +45,8 @@ export interface SimOptions {
   protection: Protection
   /** Each machine's clock rate (1 = exact); missing ones run at 1. */
   rates?: number[]
+  /** Each machine's wall clock ahead (+) or behind (-) the others, in ms; missing ones: 0. */
+  wallOffsetsMs?: number[]
   failbackStableMs?: number
   monitorIntervalMs?: number
 }
@@ -134,7 +136,7 @@ export class Simulation {
       key: Buffer.alloc(32, 7), restartDelayMs: 2000, bootDelayMs: 3000,
       log: (machine: string, level: string, message: string, fields: Record<string, unknown>) => this.log.push({ atMs: this.world.nowMs, machine, level, message, fields }),
     }
-    options.nodes.forEach((name, i) => this.machines.set(name, new SimMachine(name, i + 1, options.rates?.[i] ?? 1, parts, options.seed)))
+    options.nodes.forEach((name, i) => this.machines.set(name, new SimMachine(name, i + 1, options.rates?.[i] ?? 1, parts, options.seed, options.wallOffsetsMs?.[i] ?? 0)))
   }
 
   static async create(options: SimOptions): Promise<Simulation> {

@@ -58,7 +58,7 @@ export class SimMachine {
   /** The hardware watchdog: armed by a daemon, counts while not fed, resets the machine at its timeout. */
   private watchdog: { armed: boolean; lastFeedMs: number; timeoutMs: number } | null = null
 
-  constructor(readonly name: string, readonly id: number, readonly rate: number, private readonly parts: SimParts, private readonly seed: number) {
+  constructor(readonly name: string, readonly id: number, readonly rate: number, private readonly parts: SimParts, private readonly seed: number, readonly wallOffsetMs = 0) {
     this.journalDb = new MemoryLevel<Buffer, unknown>({ keyEncoding: 'buffer', valueEncoding: journalValueEncoding }) as JournalDb & MemoryLevel<Buffer, unknown>
   }
 
@@ -164,7 +164,7 @@ export class SimMachine {
 
   private platform(process: SimProcess): Platform {
     const { world, disk, network, resources, powerSwitch, key } = this.parts
-    const clock: Clock = { monotonicMs: () => this.monotonicMs(), wallMs: () => Math.floor(WALL_EPOCH_MS + this.monotonicMs()) }
+    const clock: Clock = { monotonicMs: () => this.monotonicMs(), wallMs: () => Math.floor(WALL_EPOCH_MS + this.wallOffsetMs + this.monotonicMs()) }
     const rate = this.rate
     const timers: Timers = {
       after: (ms, fn) => world.after(ms / rate, process, fn),

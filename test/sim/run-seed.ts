@@ -79,7 +79,7 @@ async function journals(sim: Simulation): Promise<Map<string, StoredRecord[]>> {
 }
 
 /** Every checker over a finished simulation (also used by the scenario runner), and the takeovers seen. */
-export async function check(sim: Simulation): Promise<{ verdicts: Verdict[]; takeovers: number }> {
+export async function check(sim: Simulation): Promise<{ verdicts: Verdict[]; takeovers: number; journals: Map<string, StoredRecord[]> }> {
   const all = await journals(sim)
   const taken = [...all].flatMap(([name, records]) => takeovers(name, sim.machine(name).rate, records))
   const verdicts: Verdict[] = [
@@ -92,7 +92,7 @@ export async function check(sim: Simulation): Promise<{ verdicts: Verdict[]; tak
     checkConvergence(await convergenceView(sim)),
     { checker: 'no-errors', valid: sim.world.errors.length === 0, problems: sim.world.errors.map((e) => `at ${Math.round(e.atMs)} ms an event threw: ${(e.error as Error).stack ?? String(e.error)}`) },
   ]
-  return { verdicts, takeovers: taken.length }
+  return { verdicts, takeovers: taken.length, journals: all }
 }
 
 async function convergenceView(sim: Simulation): Promise<Parameters<typeof checkConvergence>[0]> {

@@ -32,8 +32,10 @@ import type { ServicesDoc } from '../../src/config/services.js'
 import { FAST_TIMING } from './faults.js'
 import { GEOMETRY, Simulation, type Protection, type SimOptions, type SimService } from './cluster.js'
 import { check } from './run-seed.js'
+import type { StoredRecord } from '../../journal/records.js'
 
-export interface ScenarioResult { transcript: string; failures: string[] }
+/** `journals`: every machine's journal at the end (for explain tests). */
+export interface ScenarioResult { transcript: string; failures: string[]; journals: Map<string, StoredRecord[]> }
 
 interface Setup { nodes: string[]; protection: Protection; timing: 'fast' | 'shipped'; seed: number; services: SimService[]; rates: Map<string, number> }
 
@@ -102,12 +104,12 @@ export async function runScenario(text: string, file: string): Promise<ScenarioR
       if (result.startsWith('FAILED')) failures.push(`${line.where}: ${result}`)
     }
   }
-  const { verdicts } = await check(sim)
+  const { verdicts, journals } = await check(sim)
   for (const v of verdicts.filter((v) => v.checker !== 'convergence')) {
     out.push(`${at(sim.world.nowMs)} check ${v.checker}: ${v.valid === true ? 'valid' : v.valid === false ? `INVALID ${v.problems.join('; ')}` : 'unknown'}`)
     if (v.valid === false) failures.push(`${file}: ${v.checker}: ${v.problems.join('; ')}`)
   }
-  return { transcript: `${out.join('\n')}\n`, failures }
+  return { transcript: `${out.join('\n')}\n`, failures, journals }
 }
 
 /** State changes, fencing and errors; not the steady "stays" decisions or agent chatter. */
