@@ -51,6 +51,8 @@ export type CarbErrorCode =
   | 'CARB_ERR_CLEANUP_FAILED'
   | 'CARB_ERR_FENCE_UNKNOWN_NODE'
   | 'CARB_ERR_WATCHDOG'
+  | 'CARB_ERR_DASHBOARD_TOKEN'
+  | 'CARB_ERR_DASHBOARD_LISTEN'
 
 export class CarbError extends Error {
   readonly code: CarbErrorCode

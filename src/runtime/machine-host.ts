@@ -29,11 +29,16 @@ type TimedEvent = { type: string; at: number; [field: string]: unknown }
 
 interface Hosted {
   id: string
+  /** Its MACHINES name (`peer`, `local`, `service`, `fencing`): which chart draws it. */
+  type: string
   machine: AnyStateMachine
   delivered: AnyMachineSnapshot
   view: AnyMachineSnapshot
   pending: Pending[]
 }
+
+/** A hosted machine as the dashboard draws it: its chart and where it stands. */
+export interface MachineInstance { id: string; type: string; value: unknown }
 
 export interface HostCounters { delivered: number; coalesced: number; dropped: number; decisions: number }
 
@@ -53,7 +58,7 @@ export class MachineHost {
     if (this.hosted.has(id)) throw new Error(`machine ${id} already exists`)
     this.journal.append({ v: 1, t: 'create', m: id, type, input, atMs })
     const [snapshot] = initialTransition(machine, input)
-    this.hosted.set(id, { id, machine, delivered: snapshot, view: snapshot, pending: [] })
+    this.hosted.set(id, { id, type, machine, delivered: snapshot, view: snapshot, pending: [] })
   }
 
   /** Forget a machine (a new incarnation of this node starts a new generation). */
@@ -69,6 +74,11 @@ export class MachineHost {
   }
 
   ids(): string[] { return [...this.hosted.keys()] }
+
+  /** Every machine with its type and current (view) state value, in creation order. */
+  instances(): MachineInstance[] {
+    return [...this.hosted.values()].map((h) => ({ id: h.id, type: h.type, value: h.view.value }))
+  }
 
   /**
    * Offer an input. `coalesceKey` names its source (e.g. `disk`, `hb:0`) when it may be
