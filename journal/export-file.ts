@@ -117,6 +117,8 @@ function checkItem(value: unknown, path: string, previousSeq: number): StoredRec
 
 export interface JournalSource {
   records: AsyncIterable<StoredRecord> | StoredRecord[]
+  /** How many records there are, when known without reading them (an export file). */
+  count: number | null
   close(): Promise<void>
 }
 
@@ -133,8 +135,8 @@ export async function openJournalSource(pathOrDir: string): Promise<JournalSourc
   }
   if (!isDirectory) {
     const { records } = await readExportFile(pathOrDir)
-    return { records, close: async () => {} }
+    return { records, count: records.length, close: async () => {} }
   }
   const store = await JournalStore.open(pathOrDir, { createIfMissing: false })
-  return { records: store.read(), close: () => store.close() }
+  return { records: store.read(), count: null, close: () => store.close() }
 }

@@ -5,15 +5,23 @@
  * name instead of being misread (STYLE.md §7).
  */
 import { CarbError } from '../src/errors.js'
+import { isHlcPair, type HlcPair } from './hlc.js'
 
 export const JOURNAL_FORMAT_VERSION = 1
 
-export type JournalRecord =
+/**
+ * Every record may carry `h`, the writer's hybrid-logical-clock stamp (hlc.ts), used only to
+ * merge several nodes' journals in causal order; journals written before it have none.
+ */
+interface Stamped { h?: HlcPair }
+
+export type JournalRecord = Stamped & (
   | { v: 1; t: 'start'; node: string; nodeId: number; incarnation: number; codeVersion: string; wallMs: number; atMs: number; cluster: string }
   | { v: 1; t: 'create'; m: string; type: string; input: unknown; atMs: number }
   | { v: 1; t: 'input'; m: string; e: { type: string; at: number; [k: string]: unknown } }
   | { v: 1; t: 'transition'; m: string; from: unknown; to: unknown; event: string; effects: unknown[] }
   | { v: 1; t: 'note'; text: string; atMs: number; wallMs: number }
+)
 
 export interface StoredRecord { seq: number; record: JournalRecord }
 
@@ -60,8 +68,9 @@ export function checkRecord(value: unknown, where: string): JournalRecord {
   for (const [name, kind] of Object.entries(fields)) {
     if (!hasKind(value[name], kind)) throw new CarbError('CARB_ERR_JOURNAL_CORRUPT', `"${value.t}" record field "${name}" is not ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} (${describe(value[name])})`, where)
   }
+  if (value.h !== undefined && !isHlcPair(value.h)) throw new CarbError('CARB_ERR_JOURNAL_CORRUPT', `"${value.t}" record field "h" is not a clock stamp [wallMs, logical] (${describe(value.h)})`, where)
   if (value.t === 'input') checkInputEvent(value.e as Record<string, unknown>, where)
-  return value as JournalRecord
+  return value as unknown as JournalRecord
 }
 
 function checkInputEvent(e: Record<string, unknown>, where: string): void {

@@ -29,21 +29,45 @@ export interface ReplayResult {
   unknownCodeVersion?: { seq: number; version: string }
 }
 
-interface Awaiting { seq: number; machine: string; input: unknown; produced: TransitionRecord | null }
+interface Awaiting { seq: number; machine: string; type: string; input: unknown; before: AnyMachineSnapshot; produced: TransitionRecord | null }
+
+/** A reproduced transition, with what explains it: the input and the machine's snapshot before it. */
+export interface ReplayedTransition {
+  seq: number
+  inputSeq: number
+  machine: string
+  type: string
+  input: { type: string; at: number; [field: string]: unknown }
+  before: AnyMachineSnapshot
+  transition: TransitionRecord
+}
+
+/**
+ * Hooks for tools built on replay (explain, what-if): they see every record as the replayer
+ * folds it. `createInput` may change a machine's input (what-if settings); replay itself
+ * passes the recorded one.
+ */
+export interface ReplayHooks {
+  onRecord?(stored: StoredRecord): void
+  onTransition?(t: ReplayedTransition): void
+  createInput?(record: Extract<JournalRecord, { t: 'create' }>): unknown
+}
 
 const canonical = (t: TransitionRecord | null): string =>
   t === null ? 'null' : JSON.stringify({ from: t.from, to: t.to, event: t.event, effects: t.effects })
 
 class Replayer {
-  private readonly snapshots = new Map<string, { machine: AnyStateMachine; snapshot: AnyMachineSnapshot }>()
+  private readonly snapshots = new Map<string, { machine: AnyStateMachine; type: string; snapshot: AnyMachineSnapshot }>()
   private awaiting: Awaiting | null = null
   readonly result: ReplayResult = { ok: true, records: 0, inputs: 0, transitions: 0, machines: 0, codeVersions: [] }
 
-  constructor(private readonly registry: Readonly<Record<string, AnyStateMachine>>, private readonly knownVersions: readonly string[]) {}
+  constructor(private readonly registry: Readonly<Record<string, AnyStateMachine>>, private readonly knownVersions: readonly string[], private readonly hooks: ReplayHooks = {}) {}
 
   /** Returns false once a difference is found. */
-  feed({ seq, record }: StoredRecord): boolean {
+  feed(stored: StoredRecord): boolean {
+    const { seq, record } = stored
     this.result.records++
+    this.hooks.onRecord?.(stored)
     if (record.t === 'transition') return this.matchTransition(seq, record)
     if (!this.settle()) return false
     if (record.t === 'start') return this.start(seq, record)
@@ -68,17 +92,19 @@ class Replayer {
   private create(seq: number, record: Extract<JournalRecord, { t: 'create' }>): boolean {
     const machine = this.registry[record.type]
     if (machine === undefined) return this.differ({ seq, machine: record.m, input: record, expected: null, got: null, message: `unknown machine type "${record.type}"` })
-    this.snapshots.set(record.m, { machine, snapshot: initialTransition(machine, record.input)[0] })
+    const input = this.hooks.createInput === undefined ? record.input : this.hooks.createInput(record)
+    this.snapshots.set(record.m, { machine, type: record.type, snapshot: initialTransition(machine, input)[0] })
     return true
   }
 
   private input(seq: number, record: Extract<JournalRecord, { t: 'input' }>): boolean {
     const hosted = this.snapshots.get(record.m)
     if (hosted === undefined) return this.differ({ seq, machine: record.m, input: record.e, expected: null, got: null, message: `input for machine ${record.m} that was never created` })
-    const result = step(hosted.machine, hosted.snapshot, record.e)
+    const before = hosted.snapshot
+    const result = step(hosted.machine, before, record.e)
     hosted.snapshot = result.snapshot
     this.result.inputs++
-    this.awaiting = { seq, machine: record.m, input: record.e, produced: result.transition }
+    this.awaiting = { seq, machine: record.m, type: hosted.type, input: record.e, before, produced: result.transition }
     return true
   }
 
@@ -93,6 +119,7 @@ class Replayer {
       return this.differ({ seq: a.seq, machine: a.machine, input: a.input, expected: recorded, got: a.produced, message: 'machine decided differently' })
     }
     this.result.transitions++
+    this.hooks.onTransition?.({ seq, inputSeq: a.seq, machine: a.machine, type: a.type, input: a.input as ReplayedTransition['input'], before: a.before, transition: recorded })
     return true
   }
 
@@ -110,8 +137,8 @@ class Replayer {
   }
 }
 
-export async function replayRecords(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, registry: Readonly<Record<string, AnyStateMachine>>, knownVersions: readonly string[]): Promise<ReplayResult> {
-  const replayer = new Replayer(registry, knownVersions)
+export async function replayRecords(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>, registry: Readonly<Record<string, AnyStateMachine>>, knownVersions: readonly string[], hooks: ReplayHooks = {}): Promise<ReplayResult> {
+  const replayer = new Replayer(registry, knownVersions, hooks)
   for await (const stored of records) if (!replayer.feed(stored)) break
   return replayer.finish()
 }

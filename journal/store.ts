@@ -14,6 +14,7 @@ import { Level } from 'level'
 import { CarbError } from '../src/errors.js'
 import { checkValue, decodeKey, encodeKey, encodeRecord, journalValueEncoding } from './codec.js'
 import { checkRecord, type JournalRecord, type StoredRecord } from './records.js'
+import { toPair, type HybridClock } from './hlc.js'
 
 export interface JournalStoreOptions {
   /**
@@ -55,6 +56,7 @@ export class JournalStore {
   private readonly counters: JournalStats = { appended: 0, flushedBatches: 0, flushedRecords: 0, bytesWritten: 0 }
   private readonly maxBatchRecords: number
   private readonly maxPendingRecords: number
+  private clock: HybridClock | null = null
 
   private constructor(readonly dir: string, private readonly db: JournalDb, lastSeq: number, options: JournalStoreOptions) {
     this.nextSeq = lastSeq + 1
@@ -91,8 +93,14 @@ export class JournalStore {
     }
   }
 
+  /** From now on every appended record carries this clock's stamp (`h`, for merging journals). */
+  stampWith(clock: HybridClock): void {
+    this.clock = clock
+  }
+
   /** Assigns the next seq and queues the record (encoded now, so later mutation cannot change it). */
-  append(record: JournalRecord): number {
+  append(unstamped: JournalRecord): number {
+    const record = this.clock === null ? unstamped : { ...unstamped, h: toPair(this.clock.tick()) }
     if (this.closing) throw new CarbError('CARB_ERR_JOURNAL_WRITE', 'journal is closed; record not appended', this.dir)
     if (this.queue.length >= this.maxPendingRecords) {
       throw new CarbError('CARB_ERR_JOURNAL_BACKLOG', `${this.queue.length} records wait to be synced (maxPendingRecords ${this.maxPendingRecords}); the journal disk is not keeping up`, this.dir)

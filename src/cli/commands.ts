@@ -2,7 +2,8 @@
 import { nodeRun } from './node-run.js'
 import { status } from './status.js'
 import { diskInitCommand, diskPrintCommand, diskTestCommand } from './disk.js'
-import { journalExport, replay } from './journal.js'
+import { journalExport } from './journal.js'
+import { replay } from './replay.js'
 import { demo } from './demo.js'
 import { CarbError } from '../errors.js'
 import { generateKeyFile } from '../net/key-file.js'
@@ -32,7 +33,7 @@ export const COMMANDS: readonly Command[] = [
   { name: 'disk test', usage: '(-c FILE [--node NAME] | --disk PATH --node-id N) [--json]', summary: "write and read back this node's scratch block; report latency", kimberlite: 'diskutil -t', run: diskTestCommand },
   { name: 'disk print', usage: '(-c FILE | --disk PATH) [--json]', summary: 'header and every node status block', kimberlite: 'diskutil -p', run: diskPrintCommand },
   { name: 'journal export', usage: '-c FILE [--node NAME] --out FILE', summary: "copy a running node's journal through its control socket", kimberlite: '(none)', run: journalExport },
-  { name: 'replay', usage: '--journal DIR|FILE [--json]', summary: 'rerun the recorded inputs through fresh machines; exit 1 on the first difference', kimberlite: '(none)', run: replay },
+  { name: 'replay', usage: '--journal DIR|FILE [--journal ...] [--json] [--explain [--service NAME] [--node NAME] [--from TIME] [--to TIME] [--decisions-only] [--width N]] [--what-if FILE] [--progress]', summary: 'rerun the recorded inputs through fresh machines (exit 1 on the first difference); --explain says why each decision was taken, merging several nodes; --what-if tries other settings', kimberlite: '(none; Pacemaker: crm_simulate)', run: replay },
   { name: 'service add', usage: 'NAME -c FILE [--node NAME] --domain N1,N2,.. --resource YAML.. [--failback on|off] [--failback-stable-ms MS] [--policy restart-then-relocate|relocate|disable] [--max-restarts N] [--window-ms MS] [--disabled] | --from FILE', summary: 'define a service (resources start in the order given)', kimberlite: 'cluadmin -- service add', run: serviceAdd },
   { name: 'service modify', usage: 'NAME -c FILE [--node NAME] [the flags of service add; --resource replaces the list] | --from FILE', summary: 'change a service definition (clears a standing relocation)', kimberlite: 'cluadmin -- service modify', run: serviceModify },
   { name: 'service delete', usage: 'NAME -c FILE [--node NAME]', summary: 'remove a disabled service', kimberlite: 'cluadmin -- service delete', run: serviceDelete },

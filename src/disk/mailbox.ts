@@ -21,6 +21,7 @@
  * a node that cannot see its pills must fence itself as one that cannot write).
  */
 import { CarbError } from '../errors.js'
+import { isHlcPair, type HlcPair } from '../../journal/hlc.js'
 import type { QuorumDisk } from './quorum-disk.js'
 
 export const PILL_ACTIONS = ['off', 'reset'] as const
@@ -50,6 +51,8 @@ export interface Outbox {
   fromIncarnation: number
   messages: PillMessage[]
   fenced: FenceNotice[]
+  /** The writer's hybrid clock at the write (journal/hlc.ts): readers move theirs past it. */
+  hlc?: HlcPair
 }
 
 export type OutboxRead =
@@ -102,6 +105,7 @@ export function outboxProblem(payload: unknown, writer: number): string | undefi
   if (p.v !== MAILBOX_VERSION) return `mailbox payload version ${String(p.v)} is not ${MAILBOX_VERSION}`
   if (p.from !== writer) return `mailbox from ${String(p.from)} differs from the block's writer ${writer}`
   if (!isCount(p.fromIncarnation)) return `mailbox fromIncarnation ${String(p.fromIncarnation)} is not a non-negative integer`
+  if (p.hlc !== undefined && !isHlcPair(p.hlc)) return 'mailbox hlc is not a clock stamp [wallMs, logical]'
   return listProblem(p.messages, 'messages', messageProblem, (m: PillMessage) => m.to)
     ?? listProblem(p.fenced, 'fence notices', noticeProblem, (n: FenceNotice) => n.node)
 }

@@ -3,6 +3,7 @@
  * checks (pure). A payload that decodes but has the wrong shape makes its block unreadable
  * (CARB_ERR_DISK_BAD_PAYLOAD): it is never believed.
  */
+import { isHlcPair, type HlcPair } from '../../journal/hlc.js'
 import { MAX_NODES_LIMIT, type BlockKind, type BlockSize } from './layout.js'
 
 export interface HeaderPayload {
@@ -26,6 +27,8 @@ export interface NodeStatus {
   state: NodeState
   wallMs: number
   heartbeatSeq?: number
+  /** The writer's hybrid clock at the write (journal/hlc.ts): readers move theirs past it. */
+  hlc?: HlcPair
 }
 
 /** A decision of one instance of a disk-Paxos register (paxos-rules.ts). */
@@ -94,6 +97,7 @@ function statusProblem(p: Fields, writer: number): string | undefined {
   if (!NODE_STATES.includes(p.state as NodeState)) return `status state ${String(p.state)} is not one of ${NODE_STATES.join('|')}`
   if (!isCount(p.wallMs)) return 'status wallMs is not a time'
   if (p.heartbeatSeq !== undefined && !isCount(p.heartbeatSeq)) return 'status heartbeatSeq is not a non-negative integer'
+  if (p.hlc !== undefined && !isHlcPair(p.hlc)) return 'status hlc is not a clock stamp [wallMs, logical]'
   return undefined
 }
 

@@ -19,6 +19,7 @@ import { KEY_BYTES_MIN } from './key-file.js'
 import { CLUSTER_UUID_BYTES, decodeHeartbeat, encodeHeartbeat, type DecodeFailure, type HeartbeatFields, type HeartbeatState } from './packet.js'
 import { PeerTable, type HeartbeatPeer } from './peer-table.js'
 import { ReplayGuard } from './replay-guard.js'
+import type { HybridClock } from '../../journal/hlc.js'
 
 export type { HeartbeatPeer } from './peer-table.js'
 export type { HeartbeatState } from './packet.js'
@@ -34,6 +35,11 @@ export interface HeartbeatOptions {
   localAddresses: HostPort[]
   peers: HeartbeatPeer[]
   clock: Clock
+  /**
+   * The node's hybrid clock: each send is stamped with a tick of it (journal/hlc.ts). Without
+   * one (tools, tests) packets carry the wall clock and logical 0.
+   */
+  hlc?: HybridClock
   /** Opens channel `index` bound to `address`: a UDP socket (HeartbeatChannel.open) unless the simulator gives its own. */
   openChannel?: (index: number, address: HostPort) => Promise<DatagramChannel>
 }
@@ -46,7 +52,9 @@ export interface HeartbeatReceived {
   incarnation: number
   seq: number
   state: HeartbeatState
+  /** The sender's hybrid clock at the send: the receiver moves its own past it. */
   senderWallMs: number
+  senderLogical: number
   senderMonotonicMs: number
   from: string
 }
@@ -162,7 +170,7 @@ export class Heartbeats {
     this.advanceSeq(fields.incarnation)
     const base = {
       state: fields.state, clusterUuid: this.opts.clusterUuid, senderId: this.opts.localNodeId, incarnation: fields.incarnation, seq: this.seq,
-      senderWallMs: Math.floor(this.opts.clock.wallMs()), senderMonotonicMs: this.opts.clock.monotonicMs(),
+      ...this.stamp(), senderMonotonicMs: this.opts.clock.monotonicMs(),
     }
     const sends: Promise<void>[] = []
     for (const channel of this.channels) {
@@ -200,6 +208,11 @@ export class Heartbeats {
     this.seq += 1
   }
 
+  private stamp(): { senderWallMs: number; senderLogical: number } {
+    const hlc = this.opts.hlc?.tick() ?? { wallMs: Math.floor(this.opts.clock.wallMs()), logical: 0 }
+    return { senderWallMs: hlc.wallMs, senderLogical: hlc.logical }
+  }
+
   private async sendOne(channel: DatagramChannel, packet: Buffer, ip: string, port: number): Promise<void> {
     try {
       await channel.send(packet, ip, port)
@@ -220,7 +233,7 @@ export class Heartbeats {
     }
     this.count.delivered += 1
     const { senderId, incarnation, seq, state, senderWallMs, senderMonotonicMs } = verdict
-    this.receivedSubject.next({ at, channel, senderId, incarnation, seq, state, senderWallMs, senderMonotonicMs, from: d.from })
+    this.receivedSubject.next({ at, channel, senderId, incarnation, seq, state, senderWallMs, senderLogical: verdict.senderLogical ?? 0, senderMonotonicMs, from: d.from })
   }
 
   /** The packet if it passes every check, else the one reason it is dropped. */

@@ -7,17 +7,22 @@
  * |      4 |     1 | version (= 1)                                       |
  * |      5 |     1 | sender's own state: 0 joining, 1 up, 2 leaving, 3 out |
  * |      6 |     1 | channel index the packet was sent on                |
- * |      7 |     1 | reserved (sent as 0, ignored on receipt)            |
+ * |      7 |     1 | sender's hybrid clock, logical part (0 from old senders) |
  * |      8 |    16 | cluster uuid                                        |
  * |     24 |     2 | sender node id                                      |
  * |     26 |     4 | sender incarnation                                  |
  * |     30 |     8 | sequence (≤ 2^53 - 1 in the API)                    |
- * |     38 |     8 | sender wall clock ms (display and merging only)     |
+ * |     38 |     8 | sender's hybrid clock, wall ms (merging only)       |
  * |     46 |     8 | sender monotonic ms, float64                        |
  * |     54 |    32 | HMAC-SHA256 over bytes 0..53 with the cluster key   |
  *
  * Decoding trusts only the length and the magic before the HMAC has been verified in
  * constant time; every other field is read after that.
+ *
+ * Bytes 7 and 38..45 carry the sender's hybrid-logical-clock stamp (journal/hlc.ts), which
+ * orders merged journals; no decision reads them. Byte 7 was "reserved, sent as 0, ignored":
+ * packets of older senders read as logical 0, and older receivers ignore it, so the version
+ * stays 1 and mixed versions keep exchanging heartbeats.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -41,13 +46,15 @@ export interface HeartbeatFields {
   seq: number
   senderWallMs: number
   senderMonotonicMs: number
+  /** The logical part of the sender's hybrid clock (0..HLC_LOGICAL_MAX); 0 when left out. */
+  senderLogical?: number
 }
 
 export type DecodeFailure = 'malformed' | 'bad-version' | 'foreign-cluster' | 'unauthenticated'
 export type DecodeResult = { ok: true; packet: HeartbeatFields } | { ok: false; reason: DecodeFailure }
 
 const OFFSET = {
-  magic: 0, version: 4, state: 5, channel: 6, reserved: 7, clusterUuid: 8,
+  magic: 0, version: 4, state: 5, channel: 6, senderLogical: 7, clusterUuid: 8,
   senderId: 24, incarnation: 26, seq: 30, senderWallMs: 38, senderMonotonicMs: 46, mac: 54,
 } as const
 
@@ -67,6 +74,7 @@ function assertEncodable(fields: HeartbeatFields): void {
   assertUInt('incarnation', fields.incarnation, 0xffff_ffff)
   assertUInt('seq', fields.seq, Number.MAX_SAFE_INTEGER)
   assertUInt('senderWallMs', fields.senderWallMs, Number.MAX_SAFE_INTEGER)
+  assertUInt('senderLogical', fields.senderLogical ?? 0, 0xff)
   if (!Number.isFinite(fields.senderMonotonicMs)) throw new RangeError('heartbeat senderMonotonicMs must be finite')
   if (fields.clusterUuid.length !== CLUSTER_UUID_BYTES) throw new RangeError(`cluster uuid must be ${CLUSTER_UUID_BYTES} bytes`)
   if (!HEARTBEAT_STATES.includes(fields.state)) throw new RangeError(`unknown heartbeat state ${String(fields.state)}`)
@@ -80,7 +88,7 @@ export function encodeHeartbeat(fields: HeartbeatFields, key: Buffer): Buffer {
   buf.writeUInt8(HEARTBEAT_VERSION, OFFSET.version)
   buf.writeUInt8(HEARTBEAT_STATES.indexOf(fields.state), OFFSET.state)
   buf.writeUInt8(fields.channel, OFFSET.channel)
-  buf.writeUInt8(0, OFFSET.reserved)
+  buf.writeUInt8(fields.senderLogical ?? 0, OFFSET.senderLogical)
   fields.clusterUuid.copy(buf, OFFSET.clusterUuid)
   buf.writeUInt16BE(fields.senderId, OFFSET.senderId)
   buf.writeUInt32BE(fields.incarnation, OFFSET.incarnation)
@@ -118,6 +126,7 @@ function readFields(buf: Buffer): HeartbeatFields | undefined {
     seq: Number(seq),
     senderWallMs: Number(senderWallMs),
     senderMonotonicMs,
+    senderLogical: buf.readUInt8(OFFSET.senderLogical),
   }
 }
 

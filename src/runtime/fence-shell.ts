@@ -20,6 +20,7 @@ import type { NodeConfig } from '../config/load.js'
 import type { AgentMethod } from '../config/fencing.js'
 import { diskDeadAfterMinMs } from '../config/timing.js'
 import { CarbError, isCarbError } from '../errors.js'
+import { toPair } from '../../journal/hlc.js'
 import { noticesAbout, readOutboxes, writeOutbox, withNotice, withPill, withoutPill, type Outbox, type OutboxRead } from '../disk/mailbox.js'
 import type { FenceRecord } from '../../machines/takeover-proof.js'
 import type { FenceEffect, FenceInput } from '../../machines/fencing-events.js'
@@ -223,7 +224,7 @@ export class FenceShell {
 
   private async publish(): Promise<void> {
     try {
-      await writeOutbox(this.deps.disk, this.deps.self.id, this.outbox)
+      await writeOutbox(this.deps.disk, this.deps.self.id, this.stamped())
     } catch (error) {
       this.deps.log.log('warn', `could not publish this node's mailbox (fence notices, pills): ${isCarbError(error) ? error.oneLine() : String(error)}`)
     }
@@ -258,7 +259,7 @@ export class FenceShell {
   private async poisonPill(op: Operation): Promise<{ outcome: 'ok' | 'failed'; detail: string }> {
     if (op.incarnation === null) return { outcome: 'failed', detail: `incarnation of ${op.target.name} unknown: a pill must name the incarnation it stops` }
     this.outbox = withPill({ ...this.outbox, fromIncarnation: this.deps.incarnation() }, { to: op.target.id, incarnation: op.incarnation, action: 'off', sentWallMs: this.deps.clock.wallMs() })
-    await writeOutbox(this.deps.disk, this.deps.self.id, this.outbox)
+    await writeOutbox(this.deps.disk, this.deps.self.id, this.stamped())
     // Read it back as the target will (primary, else shadow): a pill that cannot be read stops nobody.
     const back = (await readOutboxes(this.deps.disk))[this.deps.self.id - 1]
     const seen = back !== undefined && back.ok && back.outbox.messages.some((m) => m.to === op.target.id && m.incarnation === op.incarnation)
@@ -307,5 +308,10 @@ export class FenceShell {
         lastError: c.lastError ?? null, attempts: c.attempts ?? [], proof: c.proof ?? null, cancelReason: c.cancelReason ?? null,
       }
     })
+  }
+
+  /** The outbox as written: stamped with this node's hybrid clock, so readers order after it. */
+  private stamped(): Outbox {
+    return this.deps.hlc === undefined ? this.outbox : { ...this.outbox, hlc: toPair(this.deps.hlc.tick()) }
   }
 }

@@ -14,6 +14,7 @@ import { CarbError, isCarbError } from '../errors.js'
 import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { Heartbeats } from '../net/heartbeats.js'
 import type { JournalStore } from '../../journal/store.js'
+import { HybridClock, fromPair, toPair } from '../../journal/hlc.js'
 import { DECISION_CODE_VERSION } from '../../machines/registry.js'
 import { reportedState, type LocalInput } from '../../machines/local-node.js'
 import type { PeerInput } from '../../machines/membership.js'
@@ -85,6 +86,8 @@ export class NodeRuntime {
     private readonly journal: JournalStore,
     private readonly heartbeats: Heartbeats,
     private readonly watchdog: WatchdogDevice | null,
+    /** Stamps the journal and every heartbeat and disk write; moved past every stamp received (journal/hlc.ts). */
+    private readonly hlc: HybridClock,
   ) {
     this.platform = options.platform ?? realPlatform
     this.clock = this.platform.clock
@@ -100,7 +103,7 @@ export class NodeRuntime {
     })
     this.fence = new FenceShell({
       config: options.config, self: this.self, disk, host: this.host, clock: this.clock, platform: this.platform, log: options.log,
-      commit: () => this.commit(), incarnation: () => this.incarnation, peerView: (name) => this.peerSnapshot(name),
+      commit: () => this.commit(), incarnation: () => this.incarnation, peerView: (name) => this.peerSnapshot(name), hlc,
       runsServices: () => !this.services.quiet(), isMember: () => this.localState() === 'member' && !this.halted,
     })
   }
@@ -113,10 +116,12 @@ export class NodeRuntime {
     const key = await platform.loadKey(config.authKeyFile)
     const disk = await platform.openDisk(self.disk, { expectClusterName: config.cluster, clock })
     const journal = await platform.openJournal(self.journalDir)
+    const hlc = new HybridClock(() => clock.wallMs())
+    journal.stampWith(hlc)
     let heartbeats: Heartbeats
     try {
       heartbeats = await Heartbeats.open({
-        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock, openChannel: platform.openChannel,
+        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock, hlc, openChannel: platform.openChannel,
         peers: config.nodes.filter((n) => n.name !== nodeName).map((n) => ({ nodeId: n.id, name: n.name, addresses: n.heartbeat })),
       })
     } catch (error) {
@@ -133,7 +138,7 @@ export class NodeRuntime {
       await disk.close()
       throw error
     }
-    const node = new NodeRuntime(options, disk, journal, heartbeats, watchdog)
+    const node = new NodeRuntime(options, disk, journal, heartbeats, watchdog, hlc)
     const closeAll = async (): Promise<void> => {
       await watchdog?.disarm()
       await heartbeats.close()
@@ -313,9 +318,10 @@ export class NodeRuntime {
     }
   }
 
-  private onHeartbeat(p: { at: number; channel: number; senderId: number; incarnation: number; seq: number; state: string }): void {
+  private onHeartbeat(p: { at: number; channel: number; senderId: number; incarnation: number; seq: number; state: string; senderWallMs: number; senderLogical: number }): void {
     const peer = this.peers.find((n) => n.id === p.senderId)
     if (peer === undefined || this.halted) return
+    this.hlc.receive({ wallMs: p.senderWallMs, logical: p.senderLogical })
     const state = p.state as 'joining' | 'up' | 'leaving' | 'out'
     this.host.deliver(this.peerId(peer.name), { type: 'HEARTBEAT', at: p.at, channel: p.channel, incarnation: p.incarnation, seq: p.seq, state }, `hb:${p.channel}`)
     this.commit()
@@ -363,6 +369,7 @@ export class NodeRuntime {
       const read = reads.find((r) => r.nodeId === peer.id)
       if (read === undefined || this.halted) continue
       if (read.ok) {
+        if (read.status.hlc !== undefined) this.hlc.receive(fromPair(read.status.hlc))
         this.host.deliver(this.peerId(peer.name), { type: 'DISK_STATUS', at, seq: Number(read.seq), incarnation: read.status.incarnation, state: read.status.state }, 'disk')
       } else if (read.empty !== true) {
         this.host.deliver(this.peerId(peer.name), { type: 'DISK_UNREADABLE', at, code: read.error.code })
@@ -384,6 +391,7 @@ export class NodeRuntime {
     } catch (error) {
       return isCarbError(error) ? error.code : 'CARB_ERR_DISK_IO'
     }
+    for (const read of reads) if (read.ok && read.outbox.hlc !== undefined) this.hlc.receive(fromPair(read.outbox.hlc))
     const at = this.clock.monotonicMs()
     const state = this.localState()
     for (const { from, message } of pillsFor(reads, this.self.id, this.incarnation)) {
@@ -414,7 +422,7 @@ export class NodeRuntime {
     const localId = this.localId
     let event: { type: 'DISK_WRITE_OK'; at: number; seq: number } | { type: 'DISK_WRITE_FAILED'; at: number; code: string }
     try {
-      const result = await this.disk.writeStatus(this.self.id, { nodeId: this.self.id, name: this.self.name, incarnation: this.incarnation, state, wallMs: this.clock.wallMs() })
+      const result = await this.disk.writeStatus(this.self.id, { nodeId: this.self.id, name: this.self.name, incarnation: this.incarnation, state, wallMs: this.clock.wallMs(), hlc: toPair(this.hlc.tick()) })
       event = result.primaryOk && result.shadowOk && mailboxError === null
         ? { type: 'DISK_WRITE_OK', at: startedAt, seq: Number(result.seq) }
         : { type: 'DISK_WRITE_FAILED', at: startedAt, code: result.errors[0]?.code ?? mailboxError ?? 'CARB_ERR_DISK_IO' }

@@ -6,6 +6,7 @@ import type { MachineHost } from './machine-host.js'
 import type { Logger } from './log.js'
 import type { Platform } from './platform.js'
 import type { RetryOptions } from '../disk/paxos-register.js'
+import type { HybridClock } from '../../journal/hlc.js'
 
 export interface ShellDeps {
   config: ClusterConfig
@@ -20,6 +21,8 @@ export interface ShellDeps {
   commit: () => void
   /** This node's current incarnation. */
   incarnation: () => number
+  /** Stamps what this node writes to the disk for others to read (journal/hlc.ts); tests may leave it out. */
+  hlc?: HybridClock
 }
 
 /** Disk-Paxos backoff on the platform's randomness and timers. */

@@ -12,7 +12,7 @@ const otherUuid = Buffer.from('ffeeddccbbaa99887766554433221100', 'hex')
 function fields(overrides: Partial<HeartbeatFields> = {}): HeartbeatFields {
   return {
     state: 'up', channel: 1, clusterUuid: uuid, senderId: 3, incarnation: 7, seq: 42,
-    senderWallMs: 1_700_000_000_123, senderMonotonicMs: 12_345.678, ...overrides,
+    senderWallMs: 1_700_000_000_123, senderMonotonicMs: 12_345.678, senderLogical: 5, ...overrides,
   }
 }
 
@@ -30,7 +30,7 @@ t.test('layout: 86 bytes, magic, version, big-endian fields', async (t) => {
   t.equal(buf[4], 1, 'version')
   t.equal(buf[5], 1, 'state up')
   t.equal(buf[6], 1, 'channel')
-  t.equal(buf[7], 0, 'reserved')
+  t.equal(buf[7], 5, 'hybrid clock logical part')
   t.ok(buf.subarray(8, 24).equals(uuid))
   t.equal(buf.readUInt16BE(24), 3)
   t.equal(buf.readUInt32BE(26), 7)
@@ -57,7 +57,7 @@ for (const [name, input] of roundTrips) {
 
 // Every byte range after the magic, flipped without resealing: the MAC catches it.
 const regions: [string, number, number][] = [
-  ['version', 4, 5], ['state', 5, 6], ['channel', 6, 7], ['reserved', 7, 8], ['cluster uuid', 8, 24],
+  ['version', 4, 5], ['state', 5, 6], ['channel', 6, 7], ['hlc logical', 7, 8], ['cluster uuid', 8, 24],
   ['sender id', 24, 26], ['incarnation', 26, 30], ['sequence', 30, 38], ['wall ms', 38, 46],
   ['monotonic ms', 46, 54], ['mac', 54, 86],
 ]
@@ -97,11 +97,13 @@ for (const [name, make, reason] of failures) {
   })
 }
 
-t.test('reserved byte set by a future sender is ignored once authentic', async (t) => {
-  const buf = encodeHeartbeat(fields(), key)
-  buf[7] = 9
-  const result = decodeHeartbeat(reseal(buf), key, uuid)
-  t.equal(result.ok, true)
+t.test('byte 7 carries the hybrid clock logical part; an old sender\'s 0 reads as logical 0', async (t) => {
+  const stamped = decodeHeartbeat(encodeHeartbeat(fields({ senderLogical: 9 }), key), key, uuid)
+  t.match(stamped, { ok: true, packet: { senderWallMs: 1_700_000_000_123, senderLogical: 9 } })
+  const old = encodeHeartbeat(fields({ senderLogical: undefined }), key)
+  t.equal(old[7], 0)
+  t.match(decodeHeartbeat(old, key, uuid), { ok: true, packet: { senderLogical: 0 } })
+  t.throws(() => encodeHeartbeat(fields({ senderLogical: 256 }), key), /senderLogical must be an integer in 0..255/)
 })
 
 t.test('decoded uuid does not alias the packet buffer', async (t) => {
