@@ -22,10 +22,19 @@ export const PENDING_PER_MACHINE_MAX = 32
 
 export interface JournalSink { append(record: JournalRecord): number }
 
-export interface Decision { machine: string; atMs: number; transition: TransitionRecord }
+export interface Decision {
+  machine: string
+  atMs: number
+  transition: TransitionRecord
+  /** What explains it (journal/explain.ts's explainStep): the machine type, the input, the context it was decided in, the transition record's seq. */
+  type: string
+  input: TimedEvent
+  contextBefore: unknown
+  seq: number
+}
 
 interface Pending { key: string; event: TimedEvent }
-type TimedEvent = { type: string; at: number; [field: string]: unknown }
+export type TimedEvent = { type: string; at: number; [field: string]: unknown }
 
 interface Hosted {
   id: string
@@ -136,13 +145,14 @@ export class MachineHost {
     const result = step(h.machine, h.delivered, event)
     if (result.noop) { this.counters.dropped++; return }
     this.journal.append({ v: 1, t: 'input', m: h.id, e: event })
+    const contextBefore: unknown = h.delivered.context
     h.delivered = result.snapshot
     h.view = result.snapshot
     this.counters.delivered++
     if (result.transition !== null) {
-      this.journal.append({ v: 1, t: 'transition', m: h.id, ...result.transition })
+      const seq = this.journal.append({ v: 1, t: 'transition', m: h.id, ...result.transition })
       this.counters.decisions++
-      this.onDecision({ machine: h.id, atMs: event.at, transition: result.transition })
+      this.onDecision({ machine: h.id, atMs: event.at, transition: result.transition, type: h.type, input: event, contextBefore, seq })
     }
   }
 }

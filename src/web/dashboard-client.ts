@@ -84,7 +84,10 @@ export const DASHBOARD_CLIENT_JS = String.raw`
   function drawDecisions(m) {
     fill('decisions', m.decisions.map(function (d) {
       var change = d.from === d.to ? 'stays ' + d.to : d.from + ' \u2192 ' + d.to
-      var tr = row([clock(d.wallMs), d.machine, change, d.event, d.reasons.length > 0 ? d.reasons.join('; ') : d.summary])
+      var why = el('td')
+      why.appendChild(el('div', d.summary, 'summary'))
+      d.evidence.forEach(function (line) { why.appendChild(el('div', line, 'evidence')) })
+      var tr = row([clock(d.wallMs), d.machine, change, d.event, why])
       tr.dataset.machine = d.machine
       return tr
     }))
@@ -110,7 +113,7 @@ export const DASHBOARD_CLIENT_JS = String.raw`
       fig.querySelector('figcaption').textContent = x.id + ': ' + x.paths.join(', ') + (x.last ? '  (last: ' + x.last.from + ' \u2192 ' + x.last.to + ' on ' + x.last.event + ')' : '')
       var svg = fig.querySelector('svg')
       if (svg && typeof window.carbonadoHighlight === 'function') {
-        x.paths.forEach(function (p, i) { window.carbonadoHighlight(svg, p, i === 0 ? x.last : null) })
+        window.carbonadoHighlight(svg, x.paths, x.last)
       }
     })
     Array.prototype.slice.call(box.querySelectorAll('figure.machine')).forEach(function (fig) { if (!seen[fig.dataset.machine]) fig.remove() })

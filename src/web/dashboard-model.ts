@@ -6,7 +6,9 @@
  */
 import type { MachineInstance } from '../runtime/machine-host.js'
 import type { RecentDecision } from '../runtime/recent-decisions.js'
-import { describeDecision, lastTry, type MemberView, type StatusView } from '../runtime/status-view.js'
+import { lastTry, type MemberView, type StatusView } from '../runtime/status-view.js'
+import { explainStep } from '../../journal/explain.js'
+import { stateLeafPaths } from './state-path.js'
 import type { ServiceStatus } from '../runtime/service-shell.js'
 
 export interface FencingRow { id: string; target: string; state: string; requestedBy: string; reason: string; lastTry: string }
@@ -18,8 +20,10 @@ export interface DecisionRow {
   from: string
   to: string
   event: string
-  /** One line: from -> to on EVENT (effect: reason; ...), as the node's log says it. */
+  /** One line, as `carbonado replay --explain` says it (journal/explain.ts). */
   summary: string
+  /** The readings the machine decided on (the input, the evidence it held). */
+  evidence: string[]
   /** The `reason` of every effect that has one. */
   reasons: string[]
 }
@@ -56,33 +60,22 @@ export interface ModelInputs {
   readOnly: boolean
 }
 
-/** The machine type of a machine id (`peer:b#3` → peer, `local#3` → local, `fence:b:1#3` → fencing). */
-export function machineType(id: string): string {
-  const head = /^[a-z]+/.exec(id)?.[0] ?? id
-  return head === 'fence' ? 'fencing' : head
-}
+const pathOf = (value: unknown): string => stateLeafPaths(value).join(', ')
 
-/** An xstate state value as leaf paths: `'up'` → [up], `{ leaving: 'stopping' }` → [leaving.stopping]. */
-export function statePaths(value: unknown, prefix = ''): string[] {
-  if (typeof value === 'string') return [`${prefix}${value}`]
-  if (typeof value !== 'object' || value === null) return [`${prefix}${String(value)}`]
-  const entries = Object.entries(value as Record<string, unknown>)
-  if (entries.length === 0) return [prefix.slice(0, -1)]
-  return entries.flatMap(([key, child]) => statePaths(child, `${prefix}${key}.`))
-}
-
-const pathOf = (value: unknown): string => statePaths(value).join(', ')
-
-function decisionRow(d: RecentDecision): DecisionRow {
+function decisionRow(node: string, d: RecentDecision): DecisionRow {
   const reasons = d.transition.effects.map((e) => e.reason).filter((r): r is string => typeof r === 'string')
-  const summary = describeDecision(d).replace(/^decision \S+ /, '')
-  return { wallMs: d.wallMs, machine: d.machine, type: machineType(d.machine), from: pathOf(d.transition.from), to: pathOf(d.transition.to), event: d.transition.event, summary, reasons }
+  const incarnation = Number(/#(\d+)$/.exec(d.machine)?.[1] ?? 0)
+  const explained = explainStep({ node, incarnation, seq: d.seq, machine: d.machine, type: d.type, input: d.input, contextBefore: d.contextBefore, transition: d.transition, wallMs: d.wallMs, stamp: null })
+  return {
+    wallMs: d.wallMs, machine: d.machine, type: d.type, from: pathOf(d.transition.from), to: pathOf(d.transition.to), event: d.transition.event,
+    summary: explained.summary, evidence: explained.evidence, reasons,
+  }
 }
 
 function machineRow(m: MachineInstance, decisions: readonly RecentDecision[]): MachineRow {
   const moved = decisions.find((d) => d.machine === m.id && pathOf(d.transition.from) !== pathOf(d.transition.to))
   const last = moved === undefined ? null : { from: pathOf(moved.transition.from), to: pathOf(moved.transition.to), event: moved.transition.event }
-  return { id: m.id, type: m.type, paths: statePaths(m.value), last }
+  return { id: m.id, type: m.type, paths: stateLeafPaths(m.value), last }
 }
 
 export function dashboardModel(inputs: ModelInputs): DashboardModel {
@@ -93,7 +86,7 @@ export function dashboardModel(inputs: ModelInputs): DashboardModel {
     members: status.members,
     services: status.services,
     fencing: status.fencing.map((op) => ({ id: op.id, target: op.target, state: op.state, requestedBy: op.requestedBy, reason: op.reason, lastTry: lastTry(op) })),
-    decisions: inputs.decisions.map(decisionRow),
+    decisions: inputs.decisions.map((d) => decisionRow(status.node, d)),
     machines: inputs.machines.map((m) => machineRow(m, inputs.decisions)),
   }
 }

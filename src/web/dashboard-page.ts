@@ -52,6 +52,7 @@ body.read-only .actions button { display: none; }
 body.read-only #token-form { display: none; }
 #read-only-note { display: none; color: var(--muted); }
 body.read-only #read-only-note { display: inline; }
+#decisions .evidence { color: var(--muted); font-size: 12px; padding-left: 12px; }
 #action-result.ok { color: var(--ok); }
 #action-result.error { color: var(--bad); }
 #charts { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -62,7 +63,7 @@ figure.machine figcaption { font-family: ui-monospace, monospace; font-size: 12p
 const MEMBERS_HEAD = ['ID', 'Node', 'State', 'Inc', 'Disk seq', 'Last disk write', 'Last heartbeat (per channel)', 'Problem']
 const SERVICES_HEAD = ['Service', 'Enabled', 'Owner', 'State here', 'Lease', 'Placement', 'Actions']
 const FENCING_HEAD = ['Target', 'State', 'Requested by', 'Reason', 'Proof or last try']
-const DECISIONS_HEAD = ['Time (UTC)', 'Machine', 'From \u2192 to', 'Event', 'Reason']
+const DECISIONS_HEAD = ['Time (UTC)', 'Machine', 'From \u2192 to', 'Event', 'Why (summary, then the readings it was decided on)']
 
 function table(id: string, head: string[]): string {
   return `<table id="${id}" class="empty"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody></tbody></table>`
