@@ -15,6 +15,13 @@ import type { DashboardModel } from '../../src/web/dashboard-model.js'
 
 export const DASHBOARD_TOKEN = 'dashboard-test-token-0123456789abcdef0123456789'
 
+/**
+ * Slower than TEST_TIMING, within every relation: Chromium's start takes both cores of the CI
+ * machine for a second or two, and at TEST_TIMING's 1 s self-fence deadline a node then missed
+ * its own disk writes and went out mid-test (seen). These tests are about the page, not speed.
+ */
+export const DASHBOARD_TIMING = { heartbeatIntervalMs: 200, peerDeadAfterMs: 3000, diskIntervalMs: 500, selfFenceAfterMs: 4000, diskDeadAfterMs: 5000 }
+
 export async function freeTcpPort(host: string): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
@@ -32,6 +39,7 @@ export async function dashboardCluster(t: Test, names: string[], options: { read
   const ports: Record<string, number> = {}
   for (const name of names) ports[name] = await freeTcpPort(host)
   const c = await TestCluster.create(names, {
+    timing: DASHBOARD_TIMING,
     topLevel: () => (options.readOnly === true ? ['dashboard: {}'] : ['dashboard:', '  tokenFile: dashboard.token']),
     nodeLines: (name) => [`dashboard: "${host}:${ports[name]}"`],
   })

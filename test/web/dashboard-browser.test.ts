@@ -9,8 +9,20 @@ import t from 'tap'
 import { allUp, checkWitness, cli, installScript, scriptResource, waitRuns } from '../helpers/services.js'
 import { dashboardCluster, DASHBOARD_TOKEN, status } from '../helpers/dashboard.js'
 import { launchBrowser, openPage, saveScreenshot } from '../helpers/browser.js'
+import type { Page } from 'playwright-core'
 
 const STEP_WITHIN_MS = 15_000
+
+/** Waits for `selector`; a timeout says what the page and the node showed then. */
+async function waitShown(page: Page, base: string, selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: STEP_WITHIN_MS })
+  } catch (error) {
+    const shown = await page.evaluate(() => [document.getElementById('connection')?.textContent, document.body.dataset.updates, document.getElementById('services')?.textContent, document.getElementById('members')?.textContent].join(' | ')).catch(() => '?')
+    const model = await status(base).then((m) => JSON.stringify({ members: m.members.map((x) => [x.name, x.state]), services: m.services }), (e: Error) => e.message)
+    throw new Error(`${(error as Error).message.split('\n')[0]}; the page showed: ${shown}; the node: ${model}`)
+  }
+}
 
 t.test('the dashboard page in Chromium: tables, highlighted charts, a relocation from the page seen live', async (t) => {
   const { c, url } = await dashboardCluster(t, ['a', 'b'])
@@ -24,7 +36,7 @@ t.test('the dashboard page in Chromium: tables, highlighted charts, a relocation
   const errors: string[] = []
   const page = await openPage(browser, errors)
   await page.goto(`${url('a')}/`)
-  await page.waitForSelector('#services tr[data-service="web"][data-owner="a"] .state-running', { timeout: STEP_WITHIN_MS })
+  await waitShown(page, url('a'), '#services tr[data-service="web"][data-owner="a"] .state-running')
 
   t.equal(await page.textContent('#cluster'), 'test')
   t.equal(await page.textContent('#node'), 'a')
@@ -52,10 +64,10 @@ t.test('the dashboard page in Chromium: tables, highlighted charts, a relocation
   t.equal(await page.textContent('#token-state'), 'token set for this tab')
   t.notMatch(page.url(), DASHBOARD_TOKEN, 'the token is not in the URL')
   await page.click('#services tr[data-service="web"] button[data-action="relocate"]')
-  await page.waitForSelector('#action-result.ok', { timeout: STEP_WITHIN_MS })
+  await waitShown(page, url('a'), '#action-result.ok')
   t.match(await page.textContent('#action-result'), /relocating service web/)
-  await page.waitForSelector('#services tr[data-service="web"][data-owner="b"]', { timeout: STEP_WITHIN_MS })
-  await page.waitForSelector('figure.machine[data-machine^="service:web#"] g.state.current[data-state="stopped"]', { timeout: STEP_WITHIN_MS })
+  await waitShown(page, url('a'), '#services tr[data-service="web"][data-owner="b"]')
+  await waitShown(page, url('a'), 'figure.machine[data-machine^="service:web#"] g.state.current[data-state="stopped"]')
   t.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), documentId, 'the same document: no reload')
   t.ok(Number(await page.getAttribute('body', 'data-updates')) > updatesBefore, 'updates arrived over the event stream')
   t.ok(await page.$$eval('#decisions tbody tr[data-machine^="service:web#"]', (rows) => rows.some((r) => /running \u2192 stopping/.test(r.textContent ?? ''))), 'the stop on a is among the last decisions')
