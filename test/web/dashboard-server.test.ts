@@ -214,3 +214,9 @@ t.test('a token file readable by others, missing or too short refuses the start'
     await t.rejects(startDashboard(settings, stubBackend()), { code: 'CARB_ERR_DASHBOARD_TOKEN', where: file, message: pattern }, what)
   }
 })
+
+t.test('an address in use refuses the start with a named error naming the address', async (t) => {
+  const { server } = await start(t, false)
+  const settings: DashboardSettings = { listen: server.address, tokenFile: null, allowRemote: false }
+  await t.rejects(startDashboard(settings, stubBackend()), { code: 'CARB_ERR_DASHBOARD_LISTEN', where: `${server.address.host}:${server.address.port}`, message: /EADDRINUSE/ })
+})
