@@ -52,6 +52,12 @@ export type CarbErrorCode =
   | 'CARB_ERR_FENCE_UNKNOWN_NODE'
   | 'CARB_ERR_WATCHDOG'
   | 'CARB_ERR_OUTPUT_WRITE'
+  | 'CARB_ERR_DASHBOARD_TOKEN'
+  | 'CARB_ERR_DASHBOARD_LISTEN'
+  | 'CARB_ERR_DASHBOARD_REQUEST'
+  | 'CARB_ERR_DASHBOARD_AUTH'
+  | 'CARB_ERR_DASHBOARD_READ_ONLY'
+  | 'CARB_ERR_DASHBOARD_BUSY'
 
 export class CarbError extends Error {
   readonly code: CarbErrorCode

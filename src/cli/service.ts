@@ -11,7 +11,8 @@ import { findNode, type ClusterConfig } from '../config/load.js'
 import { CarbError } from '../errors.js'
 import { requestControl, type ControlRequest } from '../runtime/control.js'
 import { readServicesDoc, type ServicesDoc } from '../config/services.js'
-import { addService, deleteService, modifyService, relocateService, restartService, setEnabled, type EditContext } from '../config/service-edit.js'
+import { addService, deleteService, modifyService, type EditContext } from '../config/service-edit.js'
+import { actionDone, applyServiceAction, type ServiceAction } from '../config/service-actions.js'
 import type { ServiceStatus } from '../runtime/service-shell.js'
 
 const COMMON: FlagSpec = { config: { type: 'string', short: 'c' }, node: { type: 'string', short: 'n' }, 'expect-version': { type: 'string' } }
@@ -114,14 +115,19 @@ export const serviceModify = (args: string[]): Promise<number> => change('servic
   async (doc, name, s) => modifyService(doc, name, await definitionFrom('service modify', s.values), s.ctx), (n) => `modified service ${n}`)
 
 export const serviceDelete = (args: string[]): Promise<number> => change('service delete', args, {}, (doc, name, s) => deleteService(doc, name, s.ctx), (n) => `deleted service ${n}`)
-export const serviceEnable = (args: string[]): Promise<number> => change('service enable', args, {}, (doc, name, s) => setEnabled(doc, name, true, s.ctx), (n) => `enabled service ${n}`)
-export const serviceDisable = (args: string[]): Promise<number> => change('service disable', args, {}, (doc, name, s) => setEnabled(doc, name, false, s.ctx), (n) => `disabled service ${n}; its owner stops it`)
-export const serviceRestart = (args: string[]): Promise<number> => change('service restart', args, {}, (doc, name, s) => restartService(doc, name, s.ctx), (n) => `asked the owner of ${n} to restart it`)
+/** enable, disable, restart, relocate: the shared actions (config/service-actions.ts), as the dashboard runs them. */
+function action(which: ServiceAction, extra: FlagSpec = {}) {
+  const command = `service ${which}`
+  return (args: string[]): Promise<number> => change(command, args, extra, (doc, name, s) => {
+    const owner = s.state.services.find((x) => x.name === name)?.holder ?? null
+    return applyServiceAction(doc, { action: which, name, to: typeof s.values.to === 'string' ? s.values.to : null }, owner, s.ctx)
+  }, (name) => actionDone({ action: which, name, to: null }))
+}
 
-export const serviceRelocate = (args: string[]): Promise<number> => change('service relocate', args, { to: { type: 'string' } }, (doc, name, s) => {
-  const owner = s.state.services.find((x) => x.name === name)?.holder ?? null
-  return relocateService(doc, name, typeof s.values.to === 'string' ? s.values.to : null, owner, s.ctx)
-}, (n) => `relocating service ${n}: its owner stops it, then the target starts it`)
+export const serviceEnable = action('enable')
+export const serviceDisable = action('disable')
+export const serviceRestart = action('restart')
+export const serviceRelocate = action('relocate', { to: { type: 'string' } })
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))

@@ -8,6 +8,7 @@ import { parse } from 'yaml'
 import { CarbError } from '../errors.js'
 import { DEFAULT_TIMING, TIMING_FIELDS, defaultSelfFenceStopMs, timingViolations, type Timing } from './timing.js'
 import { FENCING_FIELDS, readFencing, readNodeFence, readWatchdog, type FenceMethod, type FencingSettings, type WatchdogSettings } from './fencing.js'
+import { DASHBOARD_REFERENCE, readDashboard, readNodeDashboard, type DashboardSettings } from './dashboard.js'
 import { asObject, fieldError, readArray, readHostPort, readInteger, readString, rejectUnknown, type HostPort, type Obj } from './fields.js'
 
 export const NODES_MIN = 2
@@ -26,6 +27,8 @@ export interface NodeConfig {
   fence: FenceMethod[]
   /** The shared disk's path on this node (`nodes[].disk`, else the cluster's `disk`). */
   disk: string
+  /** The live dashboard this node serves (`nodes[].dashboard` over the `dashboard` section); null: off. */
+  dashboard: DashboardSettings | null
 }
 
 export interface ClusterConfig {
@@ -58,9 +61,10 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   ...TIMING_FIELDS.map((f) => ({ field: `timing.${f.name}`, default: f.name === 'selfFenceStopMs' ? `${f.defaultMs} (3/8 of selfFenceAfterMs)` : String(f.defaultMs), reason: f.reason })),
   ...FENCING_FIELDS.map((f) => ({ field: `fencing.${f.name}`, default: String(f.default), reason: f.reason })),
   { field: 'watchdog.device', default: '(none)', reason: 'a hardware watchdog (/dev/watchdog), fed once per disk cycle only while this node is a member whose status write completed; its timeout (/sys/class/watchdog/NAME/timeout) must be below selfFenceAfterMs or the node refuses to start. Without it the rule is enforced in-process' },
+  ...DASHBOARD_REFERENCE,
 ]
 
-const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'fencing', 'watchdog', 'nodes'] as const
+const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'fencing', 'watchdog', 'dashboard', 'nodes'] as const
 
 export async function loadConfig(path: string): Promise<ClusterConfig> {
   const file = resolve(path)
@@ -96,7 +100,7 @@ export function parseConfig(text: string, file: string): ClusterConfig {
     timing: readTiming(file, top.timing),
     fencing: readFencing(file, top.fencing),
     watchdog: readWatchdog(file, top.watchdog),
-    nodes: readNodes(file, top.nodes, { journalDir: at(journalDir), controlSocket: at(controlSocket), disk, at }),
+    nodes: readNodes(file, top.nodes, { journalDir: at(journalDir), controlSocket: at(controlSocket), disk, at, dashboard: readDashboard(file, top.dashboard, at) }),
   }
   return config
 }
@@ -117,7 +121,7 @@ function readTiming(file: string, value: unknown): Timing {
 }
 
 /** What a node's entry inherits from the top level. */
-interface NodeDefaults { journalDir: string; controlSocket: string; disk: string; at: (path: string) => string }
+interface NodeDefaults { journalDir: string; controlSocket: string; disk: string; at: (path: string) => string; dashboard: DashboardSettings | null }
 
 function readNodes(file: string, value: unknown, defaults: NodeDefaults): NodeConfig[] {
   const list = readArray(file, 'nodes', value, NODES_MIN, NODES_MAX)
@@ -133,9 +137,9 @@ function readNodes(file: string, value: unknown, defaults: NodeDefaults): NodeCo
   return nodes
 }
 
-function readNode(file: string, path: string, value: unknown, { journalDir, controlSocket, disk, at }: NodeDefaults): NodeConfig {
+function readNode(file: string, path: string, value: unknown, { journalDir, controlSocket, disk, at, dashboard }: NodeDefaults): NodeConfig {
   const obj = asObject(file, path, value)
-  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat', 'fence', 'disk'])
+  rejectUnknown(file, path, obj, ['name', 'id', 'heartbeat', 'fence', 'disk', 'dashboard'])
   const name = readString(file, `${path}.name`, obj.name, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)')
   const addresses = readArray(file, `${path}.heartbeat`, obj.heartbeat, 1, CHANNELS_MAX)
   return {
@@ -146,6 +150,7 @@ function readNode(file: string, path: string, value: unknown, { journalDir, cont
     journalDir: journalDir.replaceAll('{node}', name),
     fence: readNodeFence(file, `${path}.fence`, obj.fence, name),
     disk: obj.disk === undefined ? disk : at(readString(file, `${path}.disk`, obj.disk)),
+    dashboard: readNodeDashboard(file, `${path}.dashboard`, obj.dashboard, dashboard),
   }
 }
 

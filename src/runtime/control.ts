@@ -84,7 +84,7 @@ export async function* requestControl(path: string, request: string | ControlReq
 }
 
 /** A refusal from the node: its own named error when it sent one (`CODE: message`), else a protocol error. */
-function answerError(value: Record<string, unknown>, path: string): CarbError {
+export function answerError(value: Record<string, unknown>, path: string): CarbError {
   const text = String(value.error)
   if (typeof value.code === 'string' && value.code.startsWith('CARB_ERR_') && text.startsWith(`${value.code}: `)) {
     return new CarbError(value.code as CarbError['code'], text.slice(value.code.length + 2))

@@ -22,18 +22,32 @@ export const PENDING_PER_MACHINE_MAX = 32
 
 export interface JournalSink { append(record: JournalRecord): number }
 
-export interface Decision { machine: string; atMs: number; transition: TransitionRecord }
+export interface Decision {
+  machine: string
+  atMs: number
+  transition: TransitionRecord
+  /** What explains it (journal/explain.ts's explainStep): the machine type, the input, the context it was decided in, the transition record's seq. */
+  type: string
+  input: TimedEvent
+  contextBefore: unknown
+  seq: number
+}
 
 interface Pending { key: string; event: TimedEvent }
-type TimedEvent = { type: string; at: number; [field: string]: unknown }
+export type TimedEvent = { type: string; at: number; [field: string]: unknown }
 
 interface Hosted {
   id: string
+  /** Its MACHINES name (`peer`, `local`, `service`, `fencing`): which chart draws it. */
+  type: string
   machine: AnyStateMachine
   delivered: AnyMachineSnapshot
   view: AnyMachineSnapshot
   pending: Pending[]
 }
+
+/** A hosted machine as the dashboard draws it: its chart and where it stands. */
+export interface MachineInstance { id: string; type: string; value: unknown }
 
 export interface HostCounters { delivered: number; coalesced: number; dropped: number; decisions: number }
 
@@ -53,7 +67,7 @@ export class MachineHost {
     if (this.hosted.has(id)) throw new Error(`machine ${id} already exists`)
     this.journal.append({ v: 1, t: 'create', m: id, type, input, atMs })
     const [snapshot] = initialTransition(machine, input)
-    this.hosted.set(id, { id, machine, delivered: snapshot, view: snapshot, pending: [] })
+    this.hosted.set(id, { id, type, machine, delivered: snapshot, view: snapshot, pending: [] })
   }
 
   /** Forget a machine (a new incarnation of this node starts a new generation). */
@@ -69,6 +83,11 @@ export class MachineHost {
   }
 
   ids(): string[] { return [...this.hosted.keys()] }
+
+  /** Every machine with its type and current (view) state value, in creation order. */
+  instances(): MachineInstance[] {
+    return [...this.hosted.values()].map((h) => ({ id: h.id, type: h.type, value: h.view.value }))
+  }
 
   /**
    * Offer an input. `coalesceKey` names its source (e.g. `disk`, `hb:0`) when it may be
@@ -126,13 +145,14 @@ export class MachineHost {
     const result = step(h.machine, h.delivered, event)
     if (result.noop) { this.counters.dropped++; return }
     this.journal.append({ v: 1, t: 'input', m: h.id, e: event })
+    const contextBefore: unknown = h.delivered.context
     h.delivered = result.snapshot
     h.view = result.snapshot
     this.counters.delivered++
     if (result.transition !== null) {
-      this.journal.append({ v: 1, t: 'transition', m: h.id, ...result.transition })
+      const seq = this.journal.append({ v: 1, t: 'transition', m: h.id, ...result.transition })
       this.counters.decisions++
-      this.onDecision({ machine: h.id, atMs: event.at, transition: result.transition })
+      this.onDecision({ machine: h.id, atMs: event.at, transition: result.transition, type: h.type, input: event, contextBefore, seq })
     }
   }
 }

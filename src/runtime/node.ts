@@ -31,6 +31,9 @@ import type { PeerContext } from '../../machines/membership.js'
 import type { HolderView } from '../../machines/takeover-proof.js'
 import { platformRetry } from './shell-deps.js'
 import { realPlatform, settleWithin, type Cancel, type ControlServer, type Platform, type WatchdogDevice } from './platform.js'
+import { answerError, type ControlRequest } from './control.js'
+import { RecentDecisions } from './recent-decisions.js'
+import type { DashboardBackend, DashboardServer } from '../web/dashboard-server.js'
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
 import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
@@ -62,6 +65,9 @@ export class NodeRuntime {
   private leaving = false
   private get halted(): boolean { return this.stopping && !this.leaving }
   private control: ControlServer | null = null
+  private dashboard: DashboardServer | null = null
+  /** The last decisions carried out, for the dashboard. */
+  private readonly recent = new RecentDecisions()
   private readonly host: MachineHost
   private readonly services: ServiceShell
   private readonly fence: FenceShell
@@ -147,6 +153,7 @@ export class NodeRuntime {
       }
       await node.begin(await node.previousIncarnation(incarnationMax))
     } catch (error) {
+      await node.closeListeners()
       await closeAll()
       throw error
     }
@@ -177,6 +184,7 @@ export class NodeRuntime {
       if (line !== null) this.options.log.log('warn', line)
     }))
     this.newIncarnation(previous + 1)
+    await this.openDashboard()
     this.control = await this.platform.listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
     const timing = this.options.config.timing
     this.every(checkIntervalMs(timing), () => this.checkAll())
@@ -188,6 +196,39 @@ export class NodeRuntime {
     if (this.watchdog === null && methods.length > 0 && methods.every((m) => m === 'poison-pill')) {
       this.options.log.log('warn', `${this.self.name} can be fenced only by poison pill and has no watchdog.device: a pill stops this node only while its daemon runs, so it is no takeover proof; peers take over on the self-fence deadline, and a frozen daemon's services keep running (add a power fence or a watchdog)`)
     }
+  }
+
+  /** The live dashboard, when this node has one (config/dashboard.ts); its failure to listen refuses the start. */
+  private async openDashboard(): Promise<void> {
+    const settings = this.self.dashboard
+    if (settings === null) return
+    const backend: DashboardBackend = {
+      snapshot: () => ({ status: this.status(), decisions: this.recent.list(), machines: this.host.instances() }),
+      control: (request) => this.ask(request),
+      nodeNames: this.options.config.nodes.map((n) => n.name),
+      onDecision: (listener) => this.recent.subscribe(listener),
+    }
+    this.dashboard = await this.platform.listenDashboard(settings, backend)
+    if (this.dashboard === null) return
+    const { host, port } = this.dashboard.address
+    const access = this.dashboard.readOnly ? 'read-only: no dashboard.tokenFile' : `write actions need the token of ${settings.tokenFile ?? ''}`
+    this.options.log.log('info', `dashboard on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${access})`)
+  }
+
+  /** The control handler's first answer, in-process (the dashboard's writes go the CLI's way). */
+  private async ask(request: ControlRequest): Promise<Record<string, unknown>> {
+    let first: Record<string, unknown> | undefined
+    await this.onControl(request, (value) => { first ??= value as Record<string, unknown> })
+    if (first === undefined) throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', `no answer to ${request.cmd}`, 'dashboard')
+    if (typeof first.error === 'string') throw answerError(first, 'dashboard')
+    return first
+  }
+
+  private async closeListeners(): Promise<void> {
+    await this.dashboard?.close()
+    this.dashboard = null
+    await this.control?.close()
+    this.control = null
   }
 
   private every(intervalMs: number, body: () => unknown): void {
@@ -416,6 +457,7 @@ export class NodeRuntime {
   }
 
   private effect(d: Decision): void {
+    this.recent.record(d, this.clock.wallMs())
     this.options.log.log('info', describeDecision(d), { machine: d.machine, from: d.transition.from, to: d.transition.to, event: d.transition.event, effects: d.transition.effects })
     if (d.machine.startsWith('service:')) { this.services.effect(d); return }
     if (d.machine.startsWith('fence:')) { this.fence.effect(d); return }
@@ -581,7 +623,7 @@ export class NodeRuntime {
     if (stoppedAll) await this.writeOwnStatus('down').catch((error: unknown) => this.fail(error))
     await this.flushing
     for (const s of this.subscriptions) s.unsubscribe()
-    await this.control?.close()
+    await this.closeListeners()
     await this.heartbeats.close()
     await this.journal.close()
     await this.disk.close()

@@ -19,6 +19,8 @@ import type { AgentOp, AgentResult, ResourceSpec, RunOptions } from '../agents/t
 import { fenceOff, type FenceAgentCall, type FenceAgentOptions, type FenceAgentResult, type FenceTarget } from '../fence/agent.js'
 import { Watchdog } from './watchdog.js'
 import { listenControl, type ControlHandler } from './control.js'
+import type { DashboardSettings } from '../config/dashboard.js'
+import { startDashboard, type DashboardBackend, type DashboardServer } from '../web/dashboard-server.js'
 
 /** Cancels a timer; calling it again does nothing. */
 export type Cancel = () => void
@@ -52,6 +54,8 @@ export interface Platform {
   openChannel(index: number, address: HostPort): Promise<DatagramChannel>
   openWatchdog(device: string, selfFenceAfterMs: number): Promise<WatchdogDevice>
   listenControl(path: string, handler: ControlHandler): Promise<ControlServer | null>
+  /** The live dashboard (src/web/), when configured; null where the platform serves none (the simulator). */
+  listenDashboard(settings: DashboardSettings, backend: DashboardBackend): Promise<DashboardServer | null>
   runAgent(spec: ResourceSpec, op: AgentOp, options: RunOptions): Promise<AgentResult>
   fenceOff(agent: FenceAgentCall, target: FenceTarget, options: FenceAgentOptions): Promise<FenceAgentResult>
   /** The process must end now. Never returns to the caller's logic in production. */
@@ -83,6 +87,7 @@ export const realPlatform: Platform = {
     const server = await listenControl(path, handler)
     return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
   },
+  listenDashboard: startDashboard,
   runAgent,
   fenceOff,
   exit: (code) => process.exit(code),

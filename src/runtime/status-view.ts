@@ -94,12 +94,15 @@ export function formatStatus(view: StatusView): string {
 function fencingLines(ops: FenceOpStatus[]): string[] {
   if (ops.length === 0) return []
   const rows = [['FENCING', 'STATE', 'REQUESTED BY', 'LAST TRY']]
-  for (const op of ops) {
-    const last = op.attempts.at(-1)
-    const tried = op.proof !== null ? `fenced by ${op.proof.name}: ${op.proof.detail}` : last === undefined ? (op.lastError ?? op.cancelReason ?? '-') : `${last.name} round ${last.round}: ${last.outcome} ${last.detail}`
-    rows.push([op.target, op.state, op.requestedBy, tried.slice(0, 160)])
-  }
+  for (const op of ops) rows.push([op.target, op.state, op.requestedBy, lastTry(op).slice(0, 160)])
   return ['', ...aligned(rows)]
+}
+
+/** How a fencing operation stands, in one line: its proof, else its last try, else why it ended. */
+export function lastTry(op: FenceOpStatus): string {
+  const last = op.attempts.at(-1)
+  if (op.proof !== null) return `fenced by ${op.proof.name}: ${op.proof.detail}`
+  return last === undefined ? (op.lastError ?? op.cancelReason ?? '-') : `${last.name} round ${last.round}: ${last.outcome} ${last.detail}`
 }
 
 function aligned(rows: string[][]): string[] {

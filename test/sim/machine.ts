@@ -206,6 +206,7 @@ export class SimMachine {
         this.control = handler
         return { close: async () => { if (this.process === process) this.control = null } }
       },
+      listenDashboard: async () => null,
       runAgent: (spec, op, options) => resources.run(this.name, () => this.boot, process, spec, op, options),
       fenceOff: (agent, target) => powerSwitch.fenceOff(this.name, process, agent, target),
       exit: (code, reason) => {
