@@ -28,7 +28,7 @@ async function keyGenerate(args: string[]): Promise<number> {
 }
 
 export const COMMANDS: readonly Command[] = [
-  { name: 'node run', usage: '-c FILE [--node NAME] [--log-format plain|json]', summary: 'run this node (foreground; systemd runs it so)', kimberlite: 'service cluster start', run: nodeRun },
+  { name: 'node run', usage: '-c FILE [--node NAME] [--log-format plain|json|journald]', summary: 'run this node (foreground; systemd runs it so)', kimberlite: 'service cluster start', run: nodeRun },
   { name: 'status', usage: '-c FILE [--node NAME] [--interval S] [--json]', summary: "one node's view of every member", kimberlite: 'clustat -i 2', run: status },
   { name: 'disk init', usage: '(-c FILE | --disk PATH --cluster NAME) [--force] [--block-size 512|4096] [--max-services N]', summary: 'write a fresh quorum area (refuses a Carbonado disk without --force)', kimberlite: 'diskutil -I', run: diskInitCommand },
   { name: 'disk test', usage: '(-c FILE [--node NAME] | --disk PATH --node-id N) [--json]', summary: "write and read back this node's scratch block; report latency", kimberlite: 'diskutil -t', run: diskTestCommand },

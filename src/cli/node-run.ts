@@ -2,15 +2,16 @@
 import { configFrom, nodeNameFrom, parseFlags } from './args.js'
 import { CarbError } from '../errors.js'
 import { realClock } from '../clock.js'
-import { createLogger, type LogFormat } from '../runtime/log.js'
+import { LOG_FORMATS, createLogger, stdoutIsJournal, type LogFormat } from '../runtime/log.js'
 import { NodeRuntime } from '../runtime/node.js'
 
 export async function nodeRun(args: string[]): Promise<number> {
   const { values } = parseFlags('node run', args, { config: { type: 'string', short: 'c' }, node: { type: 'string', short: 'n' }, 'log-format': { type: 'string' } })
   const config = await configFrom('node run', values)
   const name = nodeNameFrom('node run', values, config)
-  const format = (values['log-format'] ?? 'plain') as string
-  if (format !== 'plain' && format !== 'json') throw new CarbError('CARB_ERR_USAGE', `node run: --log-format must be plain or json, got "${format}"`)
+  // Under systemd with stdout to the journal, lines carry syslog priorities unless told otherwise.
+  const format = (values['log-format'] ?? (stdoutIsJournal(process.env) ? 'journald' : 'plain')) as string
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new CarbError('CARB_ERR_USAGE', `node run: --log-format must be one of ${LOG_FORMATS.join(', ')}, got "${format}"`)
   const log = createLogger(name, format as LogFormat, realClock)
   const runtime = await NodeRuntime.start({ config, nodeName: name, log })
   // Exit 1 when a service did not stop in time: the node left without writing "down", and

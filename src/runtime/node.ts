@@ -35,10 +35,16 @@ import { answerError, type ControlRequest } from './control.js'
 import { RecentDecisions } from './recent-decisions.js'
 import type { DashboardBackend, DashboardServer } from '../web/dashboard-server.js'
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
+import type { ServiceManagerLink } from './systemd-notify.js'
+import { statusLine, watchdogHealthy } from './systemd-status.js'
 import { mailboxReadFailure, pillsFor, readOutboxes, type OutboxRead } from '../disk/mailbox.js'
 
 /** How often a stopping node looks whether the disk cycle in progress has ended. */
 const DISK_IDLE_POLL_MS = 10
+/** How often the STATUS= summary is recomputed for systemd; sent only when it changed. */
+const STATUS_REPORT_INTERVAL_MS = 1000
+/** Pings at half of WatchdogSec, but never more often than this (a misconfigured tiny WatchdogSec must not spawn a storm). */
+const WATCHDOG_PING_MIN_MS = 250
 
 export interface NodeOptions {
   config: ClusterConfig
@@ -66,6 +72,10 @@ export class NodeRuntime {
   private get halted(): boolean { return this.stopping && !this.leaving }
   private control: ControlServer | null = null
   private dashboard: DashboardServer | null = null
+  /** systemd's notify socket, when systemd started this process (systemd-notify.ts). */
+  private serviceManager: ServiceManagerLink | null = null
+  private lastStatusLine: string | null = null
+  private readonly startedAtMs: number
   /** The last decisions carried out, for the dashboard. */
   private readonly recent = new RecentDecisions()
   private readonly host: MachineHost
@@ -91,6 +101,7 @@ export class NodeRuntime {
   ) {
     this.platform = options.platform ?? realPlatform
     this.clock = this.platform.clock
+    this.startedAtMs = this.clock.monotonicMs()
     this.self = findNode(options.config, options.nodeName)
     this.peers = options.config.nodes.filter((n) => n.name !== options.nodeName)
     this.host = new MachineHost(journal, (d) => this.decisions.push(d))
@@ -187,6 +198,7 @@ export class NodeRuntime {
     await this.openDashboard()
     this.control = await this.platform.listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
     const timing = this.options.config.timing
+    this.linkServiceManager()
     this.every(checkIntervalMs(timing), () => this.checkAll())
     this.every(timing.heartbeatIntervalMs, () => this.sendHeartbeat())
     this.every(timing.diskIntervalMs, () => this.diskCycle())
@@ -229,6 +241,34 @@ export class NodeRuntime {
     this.dashboard = null
     await this.control?.close()
     this.control = null
+  }
+
+  /**
+   * Under systemd (Type=notify): STATUS= now and whenever the summary changes, WATCHDOG=1 at
+   * half the unit's WatchdogSec while healthy (systemd-status.ts); READY=1 comes with the join.
+   */
+  private linkServiceManager(): void {
+    this.serviceManager = this.platform.serviceManager((message) => this.options.log.log('warn', message))
+    const link = this.serviceManager
+    if (link === null) return
+    this.reportStatus()
+    this.every(STATUS_REPORT_INTERVAL_MS, () => this.reportStatus())
+    if (link.watchdogMs !== null) this.every(Math.max(WATCHDOG_PING_MIN_MS, link.watchdogMs / 2), () => { if (this.healthy()) link.notify({ WATCHDOG: '1' }) })
+  }
+
+  private reportStatus(extra: Record<string, string> = {}): void {
+    const line = statusLine(this.status())
+    if (line === this.lastStatusLine && Object.keys(extra).length === 0) return
+    this.lastStatusLine = line
+    this.serviceManager?.notify({ ...extra, STATUS: line })
+  }
+
+  private healthy(): boolean {
+    const { diskIntervalMs, selfFenceAfterMs } = this.options.config.timing
+    return watchdogHealthy({
+      halted: this.halted, localState: this.localState(), nowMs: this.clock.monotonicMs(), startedAtMs: this.startedAtMs,
+      lastGoodCycleStartMs: this.lastGoodCycleStart, diskIntervalMs, selfFenceAfterMs,
+    })
   }
 
   private every(intervalMs: number, body: () => unknown): void {
@@ -463,7 +503,7 @@ export class NodeRuntime {
     if (d.machine.startsWith('fence:')) { this.fence.effect(d); return }
     for (const e of d.transition.effects as MembershipEffect[]) {
       if (e.type === 'effect.peerUp') this.upSince.set(e.peer, d.atMs)
-      if (e.type === 'effect.joined') this.upSince.set(this.self.name, d.atMs)
+      if (e.type === 'effect.joined') { this.upSince.set(this.self.name, d.atMs); this.reportStatus({ READY: '1' }) }
       if (e.type === 'effect.peerDead' || e.type === 'effect.peerLeft' || e.type === 'effect.peerSuspect') this.upSince.delete(e.peer)
       // Also while a clean stop or an escalation is stopping: the self-fence's budget and exit
       // timer then bound stops that would otherwise keep their full timeouts.
@@ -608,6 +648,7 @@ export class NodeRuntime {
     if (this.stopping) return false
     this.stopping = true
     this.leaving = true
+    this.serviceManager?.notify({ STOPPING: '1', STATUS: `leaving: stopping ${this.services.status().filter((s) => s.localState !== 'stopped' && s.localState !== 'disabled').length} services, then writing "down"` })
     this.services.shutdown(this.clock.monotonicMs())
     const deadline = this.clock.monotonicMs() + this.services.stopBudgetMs()
     while (!this.services.quiet() && this.clock.monotonicMs() < deadline) await this.platform.timers.sleep(50)

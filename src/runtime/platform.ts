@@ -19,6 +19,7 @@ import type { AgentOp, AgentResult, ResourceSpec, RunOptions } from '../agents/t
 import { fenceOff, type FenceAgentCall, type FenceAgentOptions, type FenceAgentResult, type FenceTarget } from '../fence/agent.js'
 import { Watchdog } from './watchdog.js'
 import { listenControl, type ControlHandler } from './control.js'
+import { systemdLinkFromEnv, type ServiceManagerLink } from './systemd-notify.js'
 import type { DashboardSettings } from '../config/dashboard.js'
 import { startDashboard, type DashboardBackend, type DashboardServer } from '../web/dashboard-server.js'
 
@@ -60,6 +61,8 @@ export interface Platform {
   fenceOff(agent: FenceAgentCall, target: FenceTarget, options: FenceAgentOptions): Promise<FenceAgentResult>
   /** The process must end now. Never returns to the caller's logic in production. */
   exit(code: number, reason: string): void
+  /** systemd's notify socket when it started this process (systemd-notify.ts); null elsewhere (the simulator). */
+  serviceManager(onError: (message: string) => void): ServiceManagerLink | null
 }
 
 export const realTimers: Timers = {
@@ -91,6 +94,7 @@ export const realPlatform: Platform = {
   runAgent,
   fenceOff,
   exit: (code) => process.exit(code),
+  serviceManager: (onError) => systemdLinkFromEnv(process.env, process.pid, onError),
 }
 
 /** `promise`, or undefined once `ms` have passed on `timers`, whichever comes first. */

@@ -96,15 +96,17 @@ export class TestCluster {
   /** Where `machines` clusters write each node's "power plug": the host pid that ends its machine. */
   get plugDir(): string { return join(this.dir, 'plugs') }
 
-  start(name: string): NodeProc {
+  /** Starts `name`; `env` adds variables to its environment (NOTIFY_SOCKET, …). */
+  start(name: string, env: Record<string, string> = {}): NodeProc {
     const run = [process.execPath, CLI, 'node', 'run', '-c', this.file, '--node', name, '--log-format', 'json']
     // A "machine": the node in a PID namespace of its own. SIGKILL of the unshare process kills
     // the node (--kill-child), and the death of a namespace's first process kills every process
     // in it, service workers included: a power cut (test/fence/fixtures/fence_kill uses it).
     const command = this.machines ? ['unshare', '--pid', '--fork', '--kill-child', ...run] : run
+    const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }
     const child = this.netns === null
-      ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('ip', ['netns', 'exec', this.netns, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(command[0]!, command.slice(1), options)
+      : spawn('ip', ['netns', 'exec', this.netns, ...command], options)
     const proc: NodeProc = { name, child, lines: [], raw: [], exited: new Promise((r) => child.once('exit', (code) => r(code))) }
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {

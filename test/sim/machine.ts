@@ -215,6 +215,7 @@ export class SimMachine {
         this.endProcess(process)
         this.scheduleRestart()
       },
+      serviceManager: () => null,
     }
   }
 }
