@@ -15,6 +15,10 @@ export const NODES_MIN = 2
 export const NODES_MAX = 16
 export const CHANNELS_MAX = 4
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
+/** useradd's default NAME_REGEX, 32 characters at most. */
+const GROUP_PATTERN = /^[a-z_][a-z0-9_-]{0,30}\$?$/
+/** Keys accepted besides the sending key: the old and the next one of a rotation are enough. */
+export const KEYS_ACCEPTED_MAX = 2
 
 export interface NodeConfig {
   name: string
@@ -36,6 +40,12 @@ export interface ClusterConfig {
   cluster: string
   disk: string
   authKeyFile: string
+  /** Older or newer keys accepted on receipt during a key rotation; never used to send. */
+  authKeyAcceptFiles: string[]
+  /** The group that may read status through the read-only control socket (control-access.ts). */
+  controlGroup: string
+  /** A group besides root that may change the cluster through the admin socket; null: root only. */
+  controlAdminGroup: string | null
   timing: Timing
   fencing: FencingSettings
   watchdog: WatchdogSettings
@@ -50,7 +60,10 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   { field: 'disk', default: '(required)', reason: 'the shared quorum disk: a block device, or a file on shared storage (tests, demo)' },
   { field: 'authKeyFile', default: '/etc/carbonado/authkey', reason: 'HMAC-SHA256 key shared by all nodes; must not be world-readable' },
   { field: 'journalDir', default: '/var/lib/carbonado/journal', reason: 'LevelDB journal of this node; `{node}` is replaced by the node name (several nodes on one host)' },
-  { field: 'controlSocket', default: '/run/carbonado/carbonado.sock', reason: 'Unix socket for status and journal export; `{node}` is replaced as above' },
+  { field: 'controlSocket', default: '/run/carbonado/carbonado.sock', reason: 'Unix socket for changes (mode 0600, root; see controlAdminGroup); a read-only twin `NAME-ro.sock` beside it serves status, service list, fence status and journal export; `{node}` is replaced as above' },
+  { field: 'controlGroup', default: 'cluster', reason: 'the group whose members may read through the read-only socket (mode 0660), as Kimberlite\'s cluster group owned its tools; if the group does not exist the socket is root\'s only (a warning says so)' },
+  { field: 'controlAdminGroup', default: '(none: root only)', reason: 'a group whose members may also change the cluster (relocate, enable, fence, ...) through the admin socket (then mode 0660); Node cannot read a socket peer\'s credentials, so access is by file permissions on two sockets (as libvirt does)' },
+  { field: 'authKeyAcceptFiles', default: '[]', reason: 'keys accepted on receipt besides authKeyFile (never sent with): the window of a key rotation, see "Rotating the cluster key"' },
   { field: 'nodes[].name', default: '(required)', reason: 'lower-case name, unique' },
   { field: 'nodes[].id', default: '(required)', reason: `1..${NODES_MAX}, unique: the node's status and mailbox slot on the disk` },
   { field: 'nodes[].heartbeat', default: '(required)', reason: `1..${CHANNELS_MAX} host:port addresses; channel i of every node talks to channel i of the others` },
@@ -64,7 +77,7 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   ...DASHBOARD_REFERENCE,
 ]
 
-const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'journalDir', 'controlSocket', 'timing', 'fencing', 'watchdog', 'dashboard', 'nodes'] as const
+const TOP_FIELDS = ['cluster', 'disk', 'authKeyFile', 'authKeyAcceptFiles', 'journalDir', 'controlSocket', 'controlGroup', 'controlAdminGroup', 'timing', 'fencing', 'watchdog', 'dashboard', 'nodes'] as const
 
 export async function loadConfig(path: string): Promise<ClusterConfig> {
   const file = resolve(path)
@@ -97,6 +110,10 @@ export function parseConfig(text: string, file: string): ClusterConfig {
     cluster: readString(file, 'cluster', top.cluster, NAME_PATTERN, 'must be a lower-case name (a-z 0-9 _ . -)'),
     disk,
     authKeyFile: at(readString(file, 'authKeyFile', top.authKeyFile ?? '/etc/carbonado/authkey')),
+    authKeyAcceptFiles: (top.authKeyAcceptFiles === undefined ? [] : readArray(file, 'authKeyAcceptFiles', top.authKeyAcceptFiles, 0, KEYS_ACCEPTED_MAX))
+      .map((p, i) => at(readString(file, `authKeyAcceptFiles[${i}]`, p))),
+    controlGroup: readString(file, 'controlGroup', top.controlGroup ?? 'cluster', GROUP_PATTERN, 'must be a group name (a-z 0-9 _ -)'),
+    controlAdminGroup: top.controlAdminGroup === undefined ? null : readString(file, 'controlAdminGroup', top.controlAdminGroup, GROUP_PATTERN, 'must be a group name (a-z 0-9 _ -)'),
     timing: readTiming(file, top.timing),
     fencing: readFencing(file, top.fencing),
     watchdog: readWatchdog(file, top.watchdog),

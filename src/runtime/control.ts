@@ -4,10 +4,13 @@
  * `{ seq, record }` lines and ends with `{ end: true, count }`.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { CarbError } from '../errors.js'
+import { isReadCommand, permissionError, refusedHere, socketFor } from './control-access.js'
 
 /** A request line longer than this is refused (a configuration change carries the whole document). */
 export const REQUEST_BYTES_MAX = 1 << 20
@@ -15,15 +18,43 @@ export const REQUEST_BYTES_MAX = 1 << 20
 export type ControlRequest = { cmd: string; [field: string]: unknown }
 export type ControlHandler = (request: ControlRequest, send: (value: unknown) => void) => Promise<void>
 
-export async function listenControl(path: string, handler: ControlHandler): Promise<Server> {
+/**
+ * Who may connect (control-access.ts): the socket's mode and group. `group` null, or a group
+ * that does not exist: root's group; `onWarning` says which. `readOnly` refuses commands that
+ * change anything.
+ */
+export interface SocketAccess { mode: number; group: string | null; readOnly: boolean; onWarning?: (message: string) => void }
+
+export async function listenControl(path: string, handler: ControlHandler, access: SocketAccess = { mode: 0o600, group: null, readOnly: false }): Promise<Server> {
   await mkdir(dirname(path), { recursive: true })
   await removeStaleSocket(path)
-  const server = createServer((socket) => serve(socket, handler))
+  const guarded: ControlHandler = access.readOnly
+    ? async (request, send) => { if (isReadCommand(request.cmd)) await handler(request, send); else send(refusedHere(request.cmd)) }
+    : handler
+  const server = createServer((socket) => serve(socket, guarded))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(path, () => { server.off('error', reject); resolve() })
   })
+  // Created with the umask's mode (write for the owner only): nobody else could connect before this.
+  const gid = access.group === null ? null : await groupId(access.group)
+  if (access.group !== null && gid === null) access.onWarning?.(`group "${access.group}" does not exist (carbonado install creates it): ${path} is root's only`)
+  await chown(path, 0, gid ?? 0)
+  await chmod(path, gid === null ? 0o600 : access.mode)
   return server
+}
+
+const execFileAsync = promisify(execFile)
+
+/** The group's id through NSS (`getent group`: local files, LDAP, ...), or null when it does not exist. */
+export async function groupId(name: string): Promise<number | null> {
+  try {
+    const { stdout } = await execFileAsync('getent', ['group', name], { encoding: 'utf8' })
+    const gid = Number(stdout.split(':')[2])
+    return Number.isSafeInteger(gid) ? gid : null
+  } catch {
+    return null
+  }
 }
 
 async function removeStaleSocket(path: string): Promise<void> {
@@ -61,15 +92,22 @@ function serve(socket: Socket, handler: ControlHandler): void {
   })
 }
 
-/** Sends one request and yields every answer line, parsed. */
-export async function* requestControl(path: string, request: string | ControlRequest, timeoutMs = 5000): AsyncGenerator<Record<string, unknown>> {
+/**
+ * Sends one request to the node whose admin socket is `controlSocket` and yields every answer
+ * line, parsed. A read command of a user who is not root goes to the read-only socket.
+ */
+export async function* requestControl(controlSocket: string, request: string | ControlRequest, timeoutMs = 5000): AsyncGenerator<Record<string, unknown>> {
+  const body = typeof request === 'string' ? { cmd: request } : request
+  const path = socketFor(controlSocket, body.cmd, process.getuid?.() ?? 0)
   const socket = createConnection(path)
   socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)))
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
-    socket.once('error', (error: NodeJS.ErrnoException) => reject(new CarbError('CARB_ERR_CONTROL_CONNECT', `cannot connect (${error.code ?? error.message}); is \`carbonado node run\` running for this node?`, path)))
+    socket.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EACCES'
+      ? permissionError(path, body.cmd)
+      : new CarbError('CARB_ERR_CONTROL_CONNECT', `cannot connect (${error.code ?? error.message}); is \`carbonado node run\` running for this node?`, path)))
   })
-  socket.write(`${JSON.stringify(typeof request === 'string' ? { cmd: request } : request)}\n`)
+  socket.write(`${JSON.stringify(body)}\n`)
   try {
     for await (const line of createInterface({ input: socket, crlfDelay: Infinity })) {
       if (line.trim() === '') continue

@@ -31,7 +31,8 @@ import type { PeerContext } from '../../machines/membership.js'
 import type { HolderView } from '../../machines/takeover-proof.js'
 import { platformRetry } from './shell-deps.js'
 import { realPlatform, settleWithin, type Cancel, type ControlServer, type Platform, type WatchdogDevice } from './platform.js'
-import { answerError, type ControlRequest } from './control.js'
+import { answerError, type ControlHandler, type ControlRequest } from './control.js'
+import { readOnlySocketPath } from './control-access.js'
 import { RecentDecisions } from './recent-decisions.js'
 import type { DashboardBackend, DashboardServer } from '../web/dashboard-server.js'
 import { EXIT_FENCED, EXIT_STOP_FAILED, EXIT_WATCHDOG } from './exit-codes.js'
@@ -71,6 +72,7 @@ export class NodeRuntime {
   private leaving = false
   private get halted(): boolean { return this.stopping && !this.leaving }
   private control: ControlServer | null = null
+  private controlReadOnly: ControlServer | null = null
   private dashboard: DashboardServer | null = null
   /** systemd's notify socket, when systemd started this process (systemd-notify.ts). */
   private serviceManager: ServiceManagerLink | null = null
@@ -196,7 +198,7 @@ export class NodeRuntime {
     }))
     this.newIncarnation(previous + 1)
     await this.openDashboard()
-    this.control = await this.platform.listenControl(this.self.controlSocket, (req, send) => this.onControl(req, send))
+    await this.openControl()
     const timing = this.options.config.timing
     this.linkServiceManager()
     this.every(checkIntervalMs(timing), () => this.checkAll())
@@ -236,11 +238,22 @@ export class NodeRuntime {
     return first
   }
 
+  /** The admin socket and its read-only twin (control-access.ts). */
+  private async openControl(): Promise<void> {
+    const { controlGroup, controlAdminGroup } = this.options.config
+    const onWarning = (message: string): void => this.options.log.log('warn', message)
+    const handler: ControlHandler = (req, send) => this.onControl(req, send)
+    this.control = await this.platform.listenControl(this.self.controlSocket, handler, { mode: 0o660, group: controlAdminGroup, readOnly: false, onWarning })
+    this.controlReadOnly = await this.platform.listenControl(readOnlySocketPath(this.self.controlSocket), handler, { mode: 0o660, group: controlGroup, readOnly: true, onWarning })
+  }
+
   private async closeListeners(): Promise<void> {
     await this.dashboard?.close()
     this.dashboard = null
     await this.control?.close()
     this.control = null
+    await this.controlReadOnly?.close()
+    this.controlReadOnly = null
   }
 
   /**

@@ -18,7 +18,7 @@ import { runAgent } from '../agents/run.js'
 import type { AgentOp, AgentResult, ResourceSpec, RunOptions } from '../agents/types.js'
 import { fenceOff, type FenceAgentCall, type FenceAgentOptions, type FenceAgentResult, type FenceTarget } from '../fence/agent.js'
 import { Watchdog } from './watchdog.js'
-import { listenControl, type ControlHandler } from './control.js'
+import { listenControl, type ControlHandler, type SocketAccess } from './control.js'
 import { systemdLinkFromEnv, type ServiceManagerLink } from './systemd-notify.js'
 import type { DashboardSettings } from '../config/dashboard.js'
 import { startDashboard, type DashboardBackend, type DashboardServer } from '../web/dashboard-server.js'
@@ -54,7 +54,7 @@ export interface Platform {
   openJournal(dir: string): Promise<JournalStore>
   openChannel(index: number, address: HostPort): Promise<DatagramChannel>
   openWatchdog(device: string, selfFenceAfterMs: number): Promise<WatchdogDevice>
-  listenControl(path: string, handler: ControlHandler): Promise<ControlServer | null>
+  listenControl(path: string, handler: ControlHandler, access: SocketAccess): Promise<ControlServer | null>
   /** The live dashboard (src/web/), when configured; null where the platform serves none (the simulator). */
   listenDashboard(settings: DashboardSettings, backend: DashboardBackend): Promise<DashboardServer | null>
   runAgent(spec: ResourceSpec, op: AgentOp, options: RunOptions): Promise<AgentResult>
@@ -86,8 +86,8 @@ export const realPlatform: Platform = {
   openJournal: (dir) => JournalStore.open(dir),
   openChannel: (index, address) => HeartbeatChannel.open(index, address),
   openWatchdog: (device, selfFenceAfterMs) => Watchdog.open(device, selfFenceAfterMs),
-  async listenControl(path, handler) {
-    const server = await listenControl(path, handler)
+  async listenControl(path, handler, access) {
+    const server = await listenControl(path, handler, access)
     return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
   },
   listenDashboard: startDashboard,
