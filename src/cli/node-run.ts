@@ -1,6 +1,7 @@
 /** `carbonado node run`: the daemon in the foreground (systemd runs it so). */
 import { configFrom, nodeNameFrom, parseFlags } from './args.js'
-import { CarbError } from '../errors.js'
+import { CarbError, isCarbError } from '../errors.js'
+import { loadConfig } from '../config/load.js'
 import { realClock } from '../clock.js'
 import { LOG_FORMATS, createLogger, stdoutIsJournal, type LogFormat } from '../runtime/log.js'
 import { NodeRuntime } from '../runtime/node.js'
@@ -23,5 +24,11 @@ export async function nodeRun(args: string[]): Promise<number> {
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
+    // systemctl reload: the cluster key files again (a key rotation); nothing else changes without a restart.
+    process.on('SIGHUP', () => {
+      loadConfig(config.file).then((fresh) => runtime.reloadKeys(fresh)).catch((error: unknown) => {
+        log.log('error', `SIGHUP: keys not reloaded, the old ones stay in use: ${isCarbError(error) ? error.oneLine() : String(error)}`)
+      })
+    })
   })
 }

@@ -24,12 +24,17 @@ import type { HybridClock } from '../../journal/hlc.js'
 export type { HeartbeatPeer } from './peer-table.js'
 export type { HeartbeatState } from './packet.js'
 
+/** Each accepted key costs one more HMAC per packet that fails the first: the old and the next key are enough. */
+export const ACCEPT_KEYS_MAX = 2
+
 /** A packet byte carries the channel index. */
 export const HEARTBEAT_CHANNELS_MAX = 255
 
 export interface HeartbeatOptions {
   clusterUuid: Buffer
   key: Buffer
+  /** Keys also accepted on receipt (never sent with): the window of a key rotation. */
+  acceptKeys?: readonly Buffer[]
   localNodeId: number
   /** Address i is this node's end of channel i. Port 0 binds an ephemeral port (tests). */
   localAddresses: HostPort[]
@@ -78,6 +83,8 @@ export interface HeartbeatCounters {
   /** Datagrams received on any channel, before any check. */
   received: number
   delivered: number
+  /** Delivered packets sealed with one of acceptKeys, not the sending key: 0 on every node ends a key rotation's window. */
+  acceptedWithOtherKey: number
   dropped: {
     malformed: number; badVersion: number; foreignCluster: number; unauthenticated: number; unknownSender: number
     wrongAddress: number; replayed: number; staleIncarnation: number; fromSelf: number
@@ -92,14 +99,20 @@ const DROP_COUNTER: Record<DropReason, keyof HeartbeatCounters['dropped']> = {
 
 function zeroCounters(): HeartbeatCounters {
   return {
-    sent: 0, sendErrors: 0, received: 0, delivered: 0,
+    sent: 0, sendErrors: 0, received: 0, delivered: 0, acceptedWithOtherKey: 0,
     dropped: { malformed: 0, badVersion: 0, foreignCluster: 0, unauthenticated: 0, unknownSender: 0, wrongAddress: 0, replayed: 0, staleIncarnation: 0, fromSelf: 0 },
   }
 }
 
+/** Every key at least KEY_BYTES_MIN; a rotation's window holds at most a few. */
+function assertKeys(key: Buffer, acceptKeys: readonly Buffer[]): void {
+  for (const k of [key, ...acceptKeys]) if (k.length < KEY_BYTES_MIN) throw new RangeError(`heartbeats: key must be at least ${KEY_BYTES_MIN} bytes`)
+  if (acceptKeys.length > ACCEPT_KEYS_MAX) throw new RangeError(`heartbeats: at most ${ACCEPT_KEYS_MAX} accepted keys besides the sending one`)
+}
+
 function assertOptions(opts: HeartbeatOptions): void {
   if (opts.clusterUuid.length !== CLUSTER_UUID_BYTES) throw new RangeError(`heartbeats: cluster uuid must be ${CLUSTER_UUID_BYTES} bytes`)
-  if (opts.key.length < KEY_BYTES_MIN) throw new RangeError(`heartbeats: key must be at least ${KEY_BYTES_MIN} bytes`)
+  assertKeys(opts.key, opts.acceptKeys ?? [])
   if (opts.localAddresses.length < 1 || opts.localAddresses.length > HEARTBEAT_CHANNELS_MAX) {
     throw new RangeError(`heartbeats: 1..${HEARTBEAT_CHANNELS_MAX} local addresses needed, got ${opts.localAddresses.length}`)
   }
@@ -124,6 +137,7 @@ export class Heartbeats {
   private readonly droppedSubject = new Subject<HeartbeatDropped>()
   private readonly subscriptions: Subscription[] = []
   private readonly count = zeroCounters()
+  private keys: { key: Buffer; acceptKeys: readonly Buffer[] }
   private readonly guard: ReplayGuard
   private incarnation: number | undefined
   private seq = 0
@@ -136,6 +150,7 @@ export class Heartbeats {
   ) {
     this.received$ = this.receivedSubject.asObservable()
     this.dropped$ = this.droppedSubject.asObservable()
+    this.keys = { key: opts.key, acceptKeys: opts.acceptKeys ?? [] }
     this.guard = new ReplayGuard(peers.size, channels.length)
     for (const channel of channels) {
       this.subscriptions.push(channel.datagrams$.subscribe((d) => this.onDatagram(channel.index, d)))
@@ -174,7 +189,7 @@ export class Heartbeats {
     }
     const sends: Promise<void>[] = []
     for (const channel of this.channels) {
-      const packet = encodeHeartbeat({ ...base, channel: channel.index }, this.opts.key)
+      const packet = encodeHeartbeat({ ...base, channel: channel.index }, this.keys.key)
       for (const target of this.peers.targets(channel.index)) sends.push(this.sendOne(channel, packet, target.ip, target.port))
     }
     await Promise.all(sends)
@@ -236,9 +251,29 @@ export class Heartbeats {
     this.receivedSubject.next({ at, channel, senderId, incarnation, seq, state, senderWallMs, senderLogical: verdict.senderLogical ?? 0, senderMonotonicMs, from: d.from })
   }
 
+  /**
+   * Key rotation (README "Rotating the cluster key"): from now on packets are sealed with `key`
+   * and accepted with it or any of `acceptKeys`. Both are checked like the ones at open.
+   */
+  setKeys(key: Buffer, acceptKeys: readonly Buffer[]): void {
+    assertKeys(key, acceptKeys)
+    this.keys = { key, acceptKeys }
+  }
+
+  /** The packet authenticated by the sending key, else by an accepted one (counted), else why it failed. */
+  private decode(msg: Buffer): ReturnType<typeof decodeHeartbeat> {
+    const first = decodeHeartbeat(msg, this.keys.key, this.opts.clusterUuid)
+    if (first.ok || first.reason !== 'unauthenticated') return first
+    for (const key of this.keys.acceptKeys) {
+      const other = decodeHeartbeat(msg, key, this.opts.clusterUuid)
+      if (other.ok) { this.count.acceptedWithOtherKey += 1; return other }
+    }
+    return first
+  }
+
   /** The packet if it passes every check, else the one reason it is dropped. */
   private judge(channel: number, d: Datagram): HeartbeatFields | DropReason {
-    const decoded = decodeHeartbeat(d.msg, this.opts.key, this.opts.clusterUuid)
+    const decoded = this.decode(d.msg)
     if (!decoded.ok) return decoded.reason
     const p = decoded.packet
     if (p.senderId === this.opts.localNodeId) return 'from-self'

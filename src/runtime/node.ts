@@ -127,6 +127,7 @@ export class NodeRuntime {
     const platform = options.platform ?? realPlatform
     const clock = platform.clock
     const key = await platform.loadKey(config.authKeyFile)
+    const acceptKeys = await Promise.all(config.authKeyAcceptFiles.map((file) => platform.loadKey(file)))
     const disk = await platform.openDisk(self.disk, { expectClusterName: config.cluster, clock })
     const journal = await platform.openJournal(self.journalDir)
     const hlc = new HybridClock(() => clock.wallMs())
@@ -134,7 +135,7 @@ export class NodeRuntime {
     let heartbeats: Heartbeats
     try {
       heartbeats = await Heartbeats.open({
-        clusterUuid: disk.clusterUuid, key, localNodeId: self.id, localAddresses: self.heartbeat, clock, hlc, openChannel: platform.openChannel,
+        clusterUuid: disk.clusterUuid, key, acceptKeys, localNodeId: self.id, localAddresses: self.heartbeat, clock, hlc, openChannel: platform.openChannel,
         peers: config.nodes.filter((n) => n.name !== nodeName).map((n) => ({ nodeId: n.id, name: n.name, addresses: n.heartbeat })),
       })
     } catch (error) {
@@ -236,6 +237,18 @@ export class NodeRuntime {
     if (first === undefined) throw new CarbError('CARB_ERR_CONTROL_PROTOCOL', `no answer to ${request.cmd}`, 'dashboard')
     if (typeof first.error === 'string') throw answerError(first, 'dashboard')
     return first
+  }
+
+  /**
+   * SIGHUP: the cluster key files are read again from `config` (the cluster file re-read) and
+   * used from the next packet on: a key rotation without a restart (README). A key file that
+   * fails its checks leaves the keys as they were (the error says which file).
+   */
+  async reloadKeys(config: ClusterConfig): Promise<void> {
+    const key = await this.platform.loadKey(config.authKeyFile)
+    const acceptKeys = await Promise.all(config.authKeyAcceptFiles.map((file) => this.platform.loadKey(file)))
+    this.heartbeats.setKeys(key, acceptKeys)
+    this.options.log.log('info', `cluster key reloaded: sending with ${config.authKeyFile}${acceptKeys.length > 0 ? `, also accepting ${config.authKeyAcceptFiles.join(', ')}` : ''}`)
   }
 
   /** The admin socket and its read-only twin (control-access.ts). */
