@@ -1,6 +1,6 @@
 /**
- * Failover time: SIGKILL of the node that runs a service to the moment the service's start
- * script has completed on the survivor, at the given timings (shipped defaults unless told
+ * Failover time: SIGKILL (or, for the handover, SIGTERM) of the node that runs a service to the
+ * moment the service's start script has completed on the survivor, at the given timings (shipped defaults unless told
  * otherwise). Two real `carbonado node run` processes on loopback share a file-backed quorum
  * disk; the service is added with the real CLI and has one LSB script resource whose `start`
  * appends "<node> started <ns since the epoch>" as its last act, so the sample is read from
@@ -13,7 +13,7 @@
  * add a 30 s wait and a stop/release/acquire/start on every sample without measuring more.
  *
  * The survivor's log splits each sample: detection (kill to its "dead" decision on the
- * victim), lease (dead to its service machine entering `starting`, i.e. the placement on the
+ * victim, or its "left" one after SIGTERM), lease (dead to its service machine entering `starting`, i.e. the placement on the
  * next disk cycle and the disk-Paxos acquisition), start (to the script's "started" line).
  */
 import { chmod, writeFile } from 'node:fs/promises'
@@ -107,24 +107,36 @@ async function bothUp(c: TestCluster, from: Record<string, number>): Promise<voi
   for (const o of NODES) for (const p of NODES) if (o !== p) await c.waitPeer(o, p, 'up', UP_WITHIN_MS, from[o] ?? 0)
 }
 
-/** One failover: kill `victim`, wait for the survivor's start; returns the sample and its parts. */
-async function failOnce(c: TestCluster, victim: string, survivor: string, timing: Timing): Promise<{ totalMs: number; detectionMs: number; leaseMs: number; startMs: number }> {
-  // Kill at a random phase of the disk cycle, as a real crash would.
+/**
+ * How the owner goes: SIGKILL of the node and its worker (a dead machine: peers must detect it
+ * and prove it gone), or SIGTERM of the node (a clean stop: it stops the service, releases the
+ * lease and writes "down", so peers count it left and take over at once).
+ */
+export type Ending = 'SIGKILL' | 'SIGTERM'
+
+/** One failover: end `victim`, wait for the survivor's start; returns the sample and its parts. */
+async function failOnce(c: TestCluster, victim: string, survivor: string, timing: Timing, ending: Ending): Promise<{ totalMs: number; detectionMs: number; leaseMs: number; startMs: number }> {
+  // At a random phase of the disk cycle, as a real crash or a stop would come.
   await new Promise((r) => setTimeout(r, Math.random() * timing.diskIntervalMs))
   const mark = c.node(survivor).lines.length
   const seen = starts(c).length
   const killedAt = Date.now()
-  c.node(victim).child.kill('SIGKILL')
-  killWorker(c, victim)
+  if (ending === 'SIGKILL') {
+    c.node(victim).child.kill('SIGKILL')
+    killWorker(c, victim)
+  } else {
+    c.node(victim).child.kill('SIGTERM')
+  }
   const started = await waitStart(c, survivor, seen, timing.diskDeadAfterMs * 3)
-  const dead = await c.waitPeer(survivor, victim, 'dead', 5000, mark)
+  if (ending === 'SIGTERM' && await c.node(victim).exited !== 0) throw new Error(`failover bench: ${victim} did not stop cleanly on SIGTERM`)
+  const dead = await c.waitPeer(survivor, victim, ending === 'SIGKILL' ? 'dead' : 'left', 5000, mark)
   const starting = await c.waitFor(survivor, serviceEntered('starting'), 5000, mark)
   const deadAt = Date.parse(dead.time)
   const startingAt = Date.parse(starting.time)
   return { totalMs: Math.round(started.atMs - killedAt), detectionMs: deadAt - killedAt, leaseMs: startingAt - deadAt, startMs: Math.round(started.atMs - startingAt) }
 }
 
-export async function benchFailover(runs: number, timing: Timing = DEFAULT_TIMING): Promise<FailoverResult> {
+export async function benchFailover(runs: number, timing: Timing = DEFAULT_TIMING, ending: Ending = 'SIGKILL'): Promise<FailoverResult> {
   const c = await TestCluster.create([...NODES], { timing: { ...timing } })
   const parts = { total: [] as number[], detection: [] as number[], lease: [] as number[], start: [] as number[] }
   try {
@@ -140,7 +152,7 @@ export async function benchFailover(runs: number, timing: Timing = DEFAULT_TIMIN
       // One start to begin with and one per failover: anything else is a service that moved (or ran twice) unasked.
       expectStarts(c, run + 1)
       const survivor = NODES.find((n) => n !== owner)!
-      const sample = await failOnce(c, owner, survivor, timing)
+      const sample = await failOnce(c, owner, survivor, timing, ending)
       parts.total.push(sample.totalMs)
       parts.detection.push(sample.detectionMs)
       parts.lease.push(sample.leaseMs)
