@@ -5,6 +5,7 @@
  * created with groupadd (its `--prefix DIR` writes DIR/etc/group).
  */
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -38,6 +39,8 @@ export async function ensureGroup(root: string, name: string, dryRun: boolean): 
   const existing = await groupId(root, name)
   if (existing !== null) return { report: { status: 'ok', what, detail: `already there, gid ${existing}` }, gid: existing }
   if (dryRun) return { report: { status: 'would create', what, detail: 'groupadd --system' }, gid: null }
+  // Without the file, groupadd retries its lock for 15 s before it says so.
+  if (!existsSync(join(root, 'etc/group'))) throw stepError(join(root, 'etc/group'), 'missing: groupadd needs the group file (with --root, the target\'s /etc)')
   const args = ['--system', ...(root === '/' ? [] : ['--prefix', root]), name]
   try {
     await run('groupadd', args)
