@@ -16,9 +16,12 @@ t.test('not root: refused in one line, nothing created; --print-unit still works
   t.teardown(() => { spawnSync('userdel', [user]) })
   const root = await mkdtemp(join(tmpdir(), 'carbonado-install-'))
   t.teardown(() => rm(root, { recursive: true, force: true }))
-  // A clean environment: tap's NODE_OPTIONS would make the child write tap's files as that user.
+  // tap re-injects its NODE_OPTIONS hooks into child environments (they would write tap's files
+  // as that user); `env -i` strips them.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }
+  const cleanEnv = ['/usr/bin/env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)]
   const asUser = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
-    spawnSync('runuser', ['-u', user, '--', process.execPath, CLI, ...args], { encoding: 'utf8', cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+    spawnSync('runuser', ['-u', user, '--', ...cleanEnv, process.execPath, CLI, ...args], { encoding: 'utf8', cwd: '/', env })
   for (const args of [['install', '--dry-run'], ['install', '--root', root]]) {
     const r = asUser(args)
     t.equal(r.status, 1, `carbonado ${args.join(' ')} exits 1`)
