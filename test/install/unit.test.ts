@@ -78,3 +78,11 @@ t.test('install --print-unit prints the unit for this CLI without root; --exec n
 t.test('paths with spaces are quoted for systemd', async (t) => {
   t.equal(execCommand(['/usr/bin/node', '/opt/my apps/main.js']), '/usr/bin/node "/opt/my apps/main.js"')
 })
+
+t.test('the README has the unit table: every directive with its reason, and what is left out and why', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const { UNIT_LEFT_OUT } = await import('../../src/install/unit.js')
+  const readme = await readFile(join(import.meta.dirname, '../../README.md'), 'utf8')
+  for (const d of unitDirectives('NODE …/carbonado/dist/src/cli/main.js')) t.ok(readme.includes(`| \`${d.key}=${d.value}\` | ${d.reason} |`), `README: ${d.key}`)
+  for (const d of UNIT_LEFT_OUT) t.ok(readme.includes(` | ${d.reason} |`), `README: ${d.key.split(',')[0]} left out`)
+})
