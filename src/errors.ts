@@ -59,6 +59,8 @@ export type CarbErrorCode =
   | 'CARB_ERR_DASHBOARD_AUTH'
   | 'CARB_ERR_DASHBOARD_READ_ONLY'
   | 'CARB_ERR_DASHBOARD_BUSY'
+  | 'CARB_ERR_INSTALL_NOT_ROOT'
+  | 'CARB_ERR_INSTALL_STEP'
 
 export class CarbError extends Error {
   readonly code: CarbErrorCode

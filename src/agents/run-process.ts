@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream'
 import { CarbError } from '../errors.js'
 import type { OutputCapture } from './output-capture.js'
 import { signalGroup, waitGroupGone } from './process-group.js'
+import { spawnAtOomScoreZero } from './oom-score.js'
 import { AGENT_KILL_GRACE_MS, AGENT_REAP_WAIT_MS } from './types.js'
 
 /**
@@ -118,9 +119,10 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   if (options.timeoutMs <= 0 || options.signal?.aborted === true) return done({ timedOut: true, noTimeLeft: true })
   // cwd "/": an agent must never hold a file system busy (it may be the one we unmount next).
   const base = { detached: true, env: options.env, cwd: '/' }
-  const child: ChildProcessByStdio<Writable | null, Readable, Readable> = options.stdin === undefined
+  // At OOM score 0, not the daemon's -1000: services the agent starts must stay killable (oom-score.ts).
+  const child: ChildProcessByStdio<Writable | null, Readable, Readable> = spawnAtOomScoreZero(() => options.stdin === undefined
     ? spawn(command, args, { ...base, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(command, args, { ...base, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(command, args, { ...base, stdio: ['pipe', 'pipe', 'pipe'] }))
   if (options.stdin !== undefined) writeStdin(child, options.stdin)
   const ended = new Promise<Ended>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }))

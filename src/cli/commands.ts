@@ -6,6 +6,7 @@ import { journalExport } from './journal.js'
 import { replay } from './replay.js'
 import { viz } from './viz.js'
 import { demo } from './demo.js'
+import { installCommand } from './install.js'
 import { CarbError } from '../errors.js'
 import { generateKeyFile } from '../net/key-file.js'
 import { fenceAck, fenceNode, fenceStatus } from './fence.js'
@@ -50,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   { name: 'fence ack', usage: 'NODE -c FILE [--node NAME] --yes', summary: 'confirm NODE is off, so its services may move (journaled)', kimberlite: '(none; fence_ack_manual in Red Hat Cluster)', run: fenceAck },
   { name: 'fence status', usage: '-c FILE [--node NAME] [--json]', summary: "this node's fencing operations and why each stands where it does", kimberlite: '(none)', run: fenceStatus },
   { name: 'viz', usage: '--out FILE [--journal PATH]... [--format html|mermaid|svg] [--machine TYPE]', summary: 'draw the state charts from the machine definitions (one offline HTML page); --journal overlays an incident, decision by decision', kimberlite: '(web GUI to watch the cluster)', run: viz },
+  { name: 'install', usage: '[--dry-run] [--root DIR] [--group NAME] [--force] [--exec PATH] | --print-unit [--exec PATH]', summary: 'as root: the cluster group, /etc/carbonado (example config, key), /var/lib/carbonado, carbonado.service; idempotent', kimberlite: '(rpm -i clumanager)', run: installCommand },
   { name: 'key generate', usage: 'FILE', summary: 'create the cluster authentication key (0600)', kimberlite: '(none: Kimberlite heartbeats were not authenticated)', run: keyGenerate },
   { name: 'demo', usage: '[--nodes N] [--interval S] [--duration S] [--dir DIR] [--keep]', summary: 'a local cluster on loopback in a temp dir; kill a node and watch', kimberlite: '(none)', run: demo },
 ]
