@@ -290,10 +290,10 @@ export class NodeRuntime {
   }
 
   private healthy(): boolean {
-    const { diskIntervalMs, selfFenceAfterMs } = this.options.config.timing
+    const { selfFenceAfterMs, selfFenceStopMs } = this.options.config.timing
     return watchdogHealthy({
       halted: this.halted, localState: this.localState(), nowMs: this.clock.monotonicMs(), startedAtMs: this.startedAtMs,
-      lastGoodCycleStartMs: this.lastGoodCycleStart, diskIntervalMs, selfFenceAfterMs,
+      lastGoodCycleStartMs: this.lastGoodCycleStart, selfFenceAfterMs, selfFenceStopMs,
     })
   }
 

@@ -19,13 +19,6 @@ export function statusLine(view: StatusView): string {
   ].join('; ')
 }
 
-/**
- * A lost disk stops the watchdog pings after this many disk intervals without a good status
- * write: well before the node's own self-fence starts (selfFenceAfterMs less the stop reserve),
- * so systemd's watchdog is the backstop of a daemon that is alive but can no longer do its job.
- */
-export const WATCHDOG_DISK_CYCLES_MAX = 3
-
 export interface HealthFacts {
   /** The node stopped acting (self-fenced, or past its clean stop). */
   halted: boolean
@@ -34,17 +27,23 @@ export interface HealthFacts {
   startedAtMs: number
   /** Start of the last disk cycle whose status write succeeded; null before the first. */
   lastGoodCycleStartMs: number | null
-  diskIntervalMs: number
   selfFenceAfterMs: number
+  selfFenceStopMs: number
 }
 
 /**
  * Ping only while the node does its job: not halted, joining or a member, and its status
- * reached the disk lately (before the first write: within selfFenceAfterMs of the start, the
- * time a node has to join). A stalled event loop pings nothing at all: the timer never fires.
+ * reached the disk within selfFenceAfterMs - selfFenceStopMs, the moment it would start fencing
+ * itself (before the first write: within selfFenceAfterMs of the start, the time a node has to
+ * join). A stalled event loop pings nothing at all: the timer never fires.
+ *
+ * So a lost disk stops the pings exactly when the node's own self-fence begins, and systemd
+ * (WatchdogSec, src/install/unit.ts: half of selfFenceAfterMs) acts only after the node has had
+ * its selfFenceStopMs to stop every resource in order and exit by itself: the unit's watchdog is
+ * the backstop of a daemon that failed to, not a race with it.
  */
 export function watchdogHealthy(f: HealthFacts): boolean {
   if (f.halted || (f.localState !== 'member' && f.localState !== 'joining')) return false
   if (f.lastGoodCycleStartMs === null) return f.nowMs - f.startedAtMs <= f.selfFenceAfterMs
-  return f.nowMs - f.lastGoodCycleStartMs <= WATCHDOG_DISK_CYCLES_MAX * f.diskIntervalMs
+  return f.nowMs - f.lastGoodCycleStartMs <= f.selfFenceAfterMs - f.selfFenceStopMs
 }

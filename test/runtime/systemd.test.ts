@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SystemdNotify, systemdLinkFromEnv } from '../../src/runtime/systemd-notify.js'
-import { statusLine, watchdogHealthy, WATCHDOG_DISK_CYCLES_MAX, type HealthFacts } from '../../src/runtime/systemd-status.js'
+import { statusLine, watchdogHealthy, type HealthFacts } from '../../src/runtime/systemd-status.js'
 import { createLogger, stdoutIsJournal } from '../../src/runtime/log.js'
 import type { StatusView } from '../../src/runtime/status-view.js'
 
@@ -45,7 +45,7 @@ t.test('a failing systemd-notify is reported once and counted', async (t) => {
   t.same(errors, ['systemd-notify failed (spawn systemd-notify ENOENT); notifications to systemd may be missing'])
 })
 
-const facts = (over: Partial<HealthFacts>): HealthFacts => ({ halted: false, localState: 'member', nowMs: 10_000, startedAtMs: 0, lastGoodCycleStartMs: 9800, diskIntervalMs: 1000, selfFenceAfterMs: 8000, ...over })
+const facts = (over: Partial<HealthFacts>): HealthFacts => ({ halted: false, localState: 'member', nowMs: 10_000, startedAtMs: 0, lastGoodCycleStartMs: 9800, selfFenceAfterMs: 8000, selfFenceStopMs: 3000, ...over })
 
 t.test('healthy: not halted, joining or member, disk written lately', async (t) => {
   const table: [string, Partial<HealthFacts>, boolean][] = [
@@ -54,8 +54,8 @@ t.test('healthy: not halted, joining or member, disk written lately', async (t) 
     ['out (self-fenced)', { localState: 'out' }, false],
     ['left', { localState: 'left' }, false],
     ['halted', { halted: true }, false],
-    [`disk written ${WATCHDOG_DISK_CYCLES_MAX} cycles ago`, { lastGoodCycleStartMs: 10_000 - WATCHDOG_DISK_CYCLES_MAX * 1000 }, true],
-    ['disk lost for longer', { lastGoodCycleStartMs: 10_000 - WATCHDOG_DISK_CYCLES_MAX * 1000 - 1 }, false],
+    ['disk written 5000 ms ago: the self-fence would start now', { lastGoodCycleStartMs: 5000 }, true],
+    ['disk lost for longer: the self-fence has begun', { lastGoodCycleStartMs: 4999 }, false],
     ['never written, just started', { lastGoodCycleStartMs: null, localState: 'joining', startedAtMs: 5000 }, true],
     ['never written, past selfFenceAfterMs', { lastGoodCycleStartMs: null, localState: 'joining', startedAtMs: 1000 }, false],
   ]
