@@ -42,7 +42,7 @@ export class Mutator {
 
   /** One to `rounds` byte-level mutations of a copy of `input`. */
   mutateBytes(input: Buffer, rounds = 4): Buffer {
-    let buf = Buffer.from(input)
+    let buf: Buffer = Buffer.from(input)
     const count = 1 + this.int(rounds)
     for (let r = 0; r < count; r++) buf = this.byteMutation(buf)
     return buf
