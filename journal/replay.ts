@@ -53,8 +53,14 @@ export interface ReplayHooks {
   createInput?(record: Extract<JournalRecord, { t: 'create' }>): unknown
 }
 
+/**
+ * JSON of recorded values. msgpack decodes a u64 as a BigInt, which JSON.stringify refuses:
+ * one in a damaged or foreign journal must read as a difference, not crash the replay.
+ */
+const json = (value: unknown): string | undefined => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+
 const canonical = (t: TransitionRecord | null): string =>
-  t === null ? 'null' : JSON.stringify({ from: t.from, to: t.to, event: t.event, effects: t.effects })
+  t === null ? 'null' : json({ from: t.from, to: t.to, event: t.event, effects: t.effects }) ?? 'undefined'
 
 class Replayer {
   private readonly snapshots = new Map<string, { machine: AnyStateMachine; type: string; snapshot: AnyMachineSnapshot }>()
@@ -146,7 +152,7 @@ export async function replayRecords(records: AsyncIterable<StoredRecord> | Itera
 export function describeDifference(d: Difference): string {
   return [
     `first difference at seq ${d.seq}, machine ${d.machine}: ${d.message}`,
-    `  input:    ${JSON.stringify(d.input)}`,
+    `  input:    ${json(d.input)}`,
     `  expected: ${canonical(d.expected)}`,
     `  got:      ${canonical(d.got)}`,
   ].join('\n')

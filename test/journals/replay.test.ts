@@ -27,3 +27,15 @@ for (const version of versions) {
     })
   }
 }
+
+// Found by test/fuzz/journal.test.ts: a recorded transition holding a u64 (msgpack decodes it as
+// a BigInt) made replay's comparison throw a TypeError instead of reporting a difference.
+t.test('a BigInt in a recorded transition or input is a difference, never a crash', async (t) => {
+  const { describeDifference } = await import('../../journal/replay.js')
+  const { records } = await readExportFile(join(import.meta.dirname, versions[0]!, `${Object.keys((JSON.parse(readFileSync(join(import.meta.dirname, versions[0]!, 'manifest.json'), 'utf8')) as Manifest).journals)[0]}.journal`))
+  const at = records.findIndex((r) => r.record.t === 'transition')
+  const changed = records.map((r, i) => (i === at ? { ...r, record: { ...r.record, to: 1n << 63n } } : r)) as typeof records
+  const result = await replayRecords(changed, MACHINES, REPLAYABLE_CODE_VERSIONS)
+  t.notOk(result.ok, 'the difference is reported')
+  t.match(describeDifference({ ...result.difference!, input: { type: 'X', at: 1n } }), /"1n"/)
+})
