@@ -241,7 +241,8 @@ export async function fuzz(target: string, b: Budget, run: (m: Mutator, index: n
 
 /** How a failure is reported: the error and the environment that reproduces it. */
 export function describeFailure(target: string, f: FuzzFailure): string {
-  const error = f.error instanceof Error ? `${f.error.name}: ${f.error.message}\n${f.error.stack ?? ''}` : String(f.error)
+  const cause = f.error instanceof Error && f.error.cause instanceof Error ? `\ncaused by ${f.error.cause.stack ?? f.error.cause.message}` : ''
+  const error = f.error instanceof Error ? `${f.error.name}: ${f.error.message}${cause}` : String(f.error)
   return `${target}: case ${f.index} failed (reproduce: CARB_FUZZ_SEED=${f.seed}; case seed ${f.caseSeed})\n${error}`
 }
 
