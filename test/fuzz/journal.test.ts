@@ -70,7 +70,7 @@ function mutatedExport(m: Mutator, records: StoredRecord[], original: Buffer): {
   const items: unknown[] = [{ magic: 'carbonado-journal', v: 1, exportedAtWallMs: 1, node: 'a', records: records.length }, ...records.map((r) => ({ seq: r.seq, record: r.record }))]
   const changes = 1 + m.int(4)
   for (let i = 0; i < changes; i++) {
-    const at = 1 + m.int(items.length - 1)
+    const at = m.chance(0.1) ? 0 : 1 + m.int(items.length - 1)
     const action = m.int(8)
     const item = items[at] as { seq: number; record: Record<string, unknown> }
     const plain = typeof item?.record === 'object' && item.record !== null && typeof item.record.e === 'object' && item.record.e !== null
