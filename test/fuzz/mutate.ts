@@ -88,17 +88,24 @@ export class Mutator {
   }
 
   /** A structure-aware mutation of a decoded tree: the copy with one to `rounds` nodes changed. */
-  mutateValue(value: unknown, rounds = 3): unknown {
+  mutateValue(value: unknown, rounds = 3, options: { cycles?: boolean } = {}): unknown {
     let out = cloneTree(value)
     const count = 1 + this.int(rounds)
-    for (let r = 0; r < count; r++) out = this.valueMutation(out)
+    for (let r = 0; r < count; r++) out = this.valueMutation(out, options.cycles === true)
     return out
   }
 
-  private valueMutation(root: unknown): unknown {
+  /** With `cycles`, a node may be made to contain itself (what a YAML alias of its own anchor gives). */
+  private valueMutation(root: unknown, cycles: boolean): unknown {
     const nodes = containers(root)
     if (nodes.length === 0 || this.chance(0.05)) return this.hostile()
     const node = this.pick(nodes)
+    if (cycles && this.chance(0.1)) {
+      const keys = Object.keys(node)
+      if (Array.isArray(node)) node.push(node)
+      else if (keys.length > 0) node[this.pick(keys)] = node
+      return root
+    }
     if (Array.isArray(node)) {
       const which = this.int(4)
       if (which === 0 || node.length === 0) node.push(this.hostile())
