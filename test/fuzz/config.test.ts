@@ -93,7 +93,7 @@ function configCode(error: unknown, file: string, input: () => string): string {
 
 t.test('cluster files: a valid config or a one-line CARB_ERR_CONFIG_* naming the file', async (t) => {
   t.ok(parseConfig(CLUSTER, FILE), 'the seed file is valid')
-  const result = await fuzz('config-file', budget(2500), (m) => {
+  const result = await fuzz('config-file', budget(1500), (m) => {
     const text = mutatedYaml(m, CLUSTER)
     try {
       parseConfig(text, FILE)

@@ -227,7 +227,7 @@ t.test('a real quorum disk file with corrupt blocks: readers report unreadable w
   await first.close()
   t.match(expected, { lease: { holder: 2, incarnation: 2 }, config: { version: 1 } }, 'the fixture reads back')
 
-  const result = await fuzz('quorum-disk', budget(600), async (m) => {
+  const result = await fuzz('quorum-disk', budget(400), async (m) => {
     const { what, mode } = await corruptOnDisk(m, path)
     let got: Expected
     let disk: QuorumDisk | undefined
