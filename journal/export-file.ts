@@ -6,6 +6,7 @@
  */
 import { open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { CarbError } from '../src/errors.js'
+import { safeString } from '../src/safe-string.js'
 import { journalPackr } from './codec.js'
 import { checkRecord, type StoredRecord } from './records.js'
 import { JournalStore } from './store.js'
@@ -98,7 +99,7 @@ function checkHeader(value: unknown, path: string): ExportHeader {
   if (typeof h !== 'object' || h === null || h.magic !== EXPORT_MAGIC) {
     throw new CarbError('CARB_ERR_JOURNAL_CORRUPT', `not a carbonado journal export (no "${EXPORT_MAGIC}" header)`, path)
   }
-  if (h.v !== EXPORT_FORMAT_VERSION) throw new CarbError('CARB_ERR_JOURNAL_VERSION', `export format version ${String(h.v)} is not supported (this code reads version ${EXPORT_FORMAT_VERSION})`, path)
+  if (h.v !== EXPORT_FORMAT_VERSION) throw new CarbError('CARB_ERR_JOURNAL_VERSION', `export format version ${safeString(h.v)} is not supported (this code reads version ${EXPORT_FORMAT_VERSION})`, path)
   if (typeof h.node !== 'string' || typeof h.exportedAtWallMs !== 'number' || (h.records !== undefined && !Number.isSafeInteger(h.records))) {
     throw new CarbError('CARB_ERR_JOURNAL_CORRUPT', 'export header lacks a string "node", a numeric "exportedAtWallMs" or has a non-integer "records"', path)
   }

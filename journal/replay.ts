@@ -53,8 +53,22 @@ export interface ReplayHooks {
   createInput?(record: Extract<JournalRecord, { t: 'create' }>): unknown
 }
 
+/**
+ * JSON of recorded values. msgpack decodes a u64 as a BigInt, which JSON.stringify refuses:
+ * one in a damaged or foreign journal must read as a difference, not crash the replay.
+ */
+const json = (value: unknown): string | undefined => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+
 const canonical = (t: TransitionRecord | null): string =>
-  t === null ? 'null' : JSON.stringify({ from: t.from, to: t.to, event: t.event, effects: t.effects })
+  t === null ? 'null' : json({ from: t.from, to: t.to, event: t.event, effects: t.effects }) ?? 'undefined'
+
+/**
+ * A machine throws only on an input the live runtime never builds (a damaged or hand-edited
+ * journal): replay reports it as the difference at that input instead of crashing.
+ */
+function threw(who: string, error: unknown): string {
+  return `${who} threw on this input (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`
+}
 
 class Replayer {
   private readonly snapshots = new Map<string, { machine: AnyStateMachine; type: string; snapshot: AnyMachineSnapshot }>()
@@ -90,10 +104,16 @@ class Replayer {
   }
 
   private create(seq: number, record: Extract<JournalRecord, { t: 'create' }>): boolean {
-    const machine = this.registry[record.type]
+    const machine = Object.hasOwn(this.registry, record.type) ? this.registry[record.type] : undefined
     if (machine === undefined) return this.differ({ seq, machine: record.m, input: record, expected: null, got: null, message: `unknown machine type "${record.type}"` })
     const input = this.hooks.createInput === undefined ? record.input : this.hooks.createInput(record)
-    this.snapshots.set(record.m, { machine, type: record.type, snapshot: initialTransition(machine, input)[0] })
+    let snapshot: AnyMachineSnapshot
+    try {
+      snapshot = initialTransition(machine, input)[0]
+    } catch (error) {
+      return this.differ({ seq, machine: record.m, input: record, expected: null, got: null, message: threw('the machine', error) })
+    }
+    this.snapshots.set(record.m, { machine, type: record.type, snapshot })
     return true
   }
 
@@ -101,7 +121,12 @@ class Replayer {
     const hosted = this.snapshots.get(record.m)
     if (hosted === undefined) return this.differ({ seq, machine: record.m, input: record.e, expected: null, got: null, message: `input for machine ${record.m} that was never created` })
     const before = hosted.snapshot
-    const result = step(hosted.machine, before, record.e)
+    let result: ReturnType<typeof step>
+    try {
+      result = step(hosted.machine, before, record.e)
+    } catch (error) {
+      return this.differ({ seq, machine: record.m, input: record.e, expected: null, got: null, message: threw('the machine', error) })
+    }
     hosted.snapshot = result.snapshot
     this.result.inputs++
     this.awaiting = { seq, machine: record.m, type: hosted.type, input: record.e, before, produced: result.transition }
@@ -146,7 +171,7 @@ export async function replayRecords(records: AsyncIterable<StoredRecord> | Itera
 export function describeDifference(d: Difference): string {
   return [
     `first difference at seq ${d.seq}, machine ${d.machine}: ${d.message}`,
-    `  input:    ${JSON.stringify(d.input)}`,
+    `  input:    ${json(d.input)}`,
     `  expected: ${canonical(d.expected)}`,
     `  got:      ${canonical(d.got)}`,
   ].join('\n')

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { Packr } from 'msgpackr'
 import { CarbError } from '../errors.js'
 import { payloadCapacity } from '../disk/block.js'
-import { CONFIG_REGISTER, configSlot } from '../disk/layout.js'
+import { CONFIG_REGISTER, configSlot, type Geometry } from '../disk/layout.js'
 import type { QuorumDisk } from '../disk/quorum-disk.js'
 import { DEFAULT_RETRY, proposeAt, readRegister, type ProposeOptions } from '../disk/paxos-register.js'
 import { EMPTY_SERVICES, readServicesDoc, type ServicesDoc } from './services.js'
@@ -45,7 +45,7 @@ export async function readConfig(disk: QuorumDisk, nodeNames: readonly string[])
   const current = await readRegister(disk, CONFIG_REGISTER)
   if (current.instance === 0 || current.value === null) return { doc: EMPTY_SERVICES, pointer: null }
   const where = `${disk.path}: configuration version ${current.instance}`
-  if (!isPointer(current.value) || current.value.version !== current.instance) {
+  if (!isPointer(current.value) || current.value.version !== current.instance || !fitsGeometry(current.value, disk.geometry)) {
     throw new CarbError('CARB_ERR_DISK_BAD_PAYLOAD', `register 0 holds no valid configuration pointer for instance ${current.instance}`, where)
   }
   const pointer = current.value
@@ -53,7 +53,7 @@ export async function readConfig(disk: QuorumDisk, nodeNames: readonly string[])
   for (let part = 0; part < pointer.parts; part++) {
     const read = await disk.readBlock('config', configSlot(disk.geometry, pointer.writer, pointer.buffer, part), { writer: pointer.writer })
     if (!read.ok) throw new CarbError('CARB_ERR_DISK_UNREADABLE', `part ${part} of node ${pointer.writer}'s buffer ${pointer.buffer}: ${read.error.message}`, where)
-    const payload = read.block.payload as { version?: unknown; part?: unknown; data?: unknown }
+    const payload = (read.block.payload ?? {}) as { version?: unknown; part?: unknown; data?: unknown }
     if (payload.version !== pointer.version || payload.part !== part || !Buffer.isBuffer(payload.data)) {
       throw new CarbError('CARB_ERR_DISK_UNREADABLE', `part ${part} of node ${pointer.writer}'s buffer ${pointer.buffer} holds version ${String(payload.version)}, not ${pointer.version}`, where)
     }
@@ -63,8 +63,22 @@ export async function readConfig(disk: QuorumDisk, nodeNames: readonly string[])
   if (bytes.length !== pointer.bytes || sha256(bytes) !== pointer.sha256) {
     throw new CarbError('CARB_ERR_DISK_UNREADABLE', `the ${pointer.parts} parts do not hash to the decided sha256 (a newer write may be in progress)`, where)
   }
-  const doc = readServicesDoc(where, packr.unpack(bytes), nodeNames, disk.geometry.maxServices)
+  const doc = readServicesDoc(where, unpackDocument(bytes, where), nodeNames, disk.geometry.maxServices)
   return { doc, pointer }
+}
+
+/** A pointer a reader can follow: its writer's buffer exists and holds `parts` blocks. */
+function fitsGeometry(p: ConfigPointer, g: Geometry): boolean {
+  return p.writer >= 1 && p.writer <= g.maxNodes && p.parts >= 1 && p.parts <= g.configBlocks && p.bytes >= 0
+}
+
+/** The decided bytes as one msgpack value; bytes that are not one are a bad payload, never a crash. */
+function unpackDocument(bytes: Buffer, where: string): unknown {
+  try {
+    return packr.unpack(bytes)
+  } catch (error) {
+    throw new CarbError('CARB_ERR_DISK_BAD_PAYLOAD', `the configuration document does not decode: ${(error as Error).message}`, where)
+  }
 }
 
 async function writeCandidate(disk: QuorumDisk, nodeId: number, doc: ServicesDoc): Promise<ConfigPointer> {

@@ -9,7 +9,7 @@
  *     - { name: a, id: 1, heartbeat: [...], dashboard: 127.0.0.1:7481 }
  */
 import { isIP } from 'node:net'
-import { asObject, fieldError, readHostPort, readString, rejectUnknown, type HostPort, type Obj } from './fields.js'
+import { asObject, fieldError, readHostPort, readString, rejectUnknown, show, type HostPort, type Obj } from './fields.js'
 
 /** What a node serves, after the node's own address replaced the cluster's. */
 export interface DashboardSettings {
@@ -38,7 +38,7 @@ export function readDashboard(file: string, value: unknown, at: (path: string) =
   // `dashboard:` with nothing under it is there too: on, with every default.
   const obj: Obj = value === null ? {} : asObject(file, 'dashboard', value)
   rejectUnknown(file, 'dashboard', obj, FIELDS)
-  if (obj.allowRemote !== undefined && typeof obj.allowRemote !== 'boolean') throw fieldError(file, 'dashboard.allowRemote', `must be true or false, got ${JSON.stringify(obj.allowRemote)}`)
+  if (obj.allowRemote !== undefined && typeof obj.allowRemote !== 'boolean') throw fieldError(file, 'dashboard.allowRemote', `must be true or false, got ${show(obj.allowRemote)}`)
   const allowRemote = obj.allowRemote === true
   const listen = obj.listen === undefined ? DASHBOARD_DEFAULT_LISTEN : readListen(file, 'dashboard.listen', obj.listen, allowRemote)
   const tokenFile = obj.tokenFile === undefined ? null : at(readString(file, 'dashboard.tokenFile', obj.tokenFile))

@@ -10,7 +10,7 @@
 import { CarbError } from '../errors.js'
 import { validateResourceSpec, type ResourceSpec } from '../agents/spec.js'
 import { RESTARTS_MAX } from '../../machines/restart-budget.js'
-import { asObject, readArray, readInteger, readString, rejectUnknown, type Obj } from './fields.js'
+import { asObject, readArray, readInteger, readString, rejectUnknown, show, type Obj } from './fields.js'
 
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 export const RESOURCES_MAX = 16
@@ -81,7 +81,7 @@ const TIMEOUT_MAX_MS = 3_600_000
 
 function readBoolean(where: string, path: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new CarbError('CARB_ERR_CONFIG_FIELD', `${path}: must be true or false, got ${JSON.stringify(value)}`, where)
+  if (typeof value !== 'boolean') throw new CarbError('CARB_ERR_CONFIG_FIELD', `${path}: must be true or false, got ${show(value)}`, where)
   return value
 }
 
@@ -107,7 +107,7 @@ function readRecovery(where: string, path: string, value: unknown): ServiceDef['
   rejectUnknown(where, path, obj, ['policy', 'maxRestarts', 'windowMs'])
   const policy = obj.policy === undefined ? defaultOf('recovery.policy') : obj.policy
   if (!(RECOVERY_POLICIES as readonly unknown[]).includes(policy)) {
-    throw new CarbError('CARB_ERR_CONFIG_FIELD', `${path}.policy: must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, where)
+    throw new CarbError('CARB_ERR_CONFIG_FIELD', `${path}.policy: must be one of ${RECOVERY_POLICIES.join(', ')}, got ${show(policy)}`, where)
   }
   const maxRestarts = obj.maxRestarts === undefined ? Number(defaultOf('recovery.maxRestarts')) : readInteger(where, `${path}.maxRestarts`, obj.maxRestarts, 0, RESTARTS_MAX)
   const windowMs = obj.windowMs === undefined ? Number(defaultOf('recovery.windowMs')) : readInteger(where, `${path}.windowMs`, obj.windowMs, 1000, 7 * 24 * 3_600_000)
@@ -156,7 +156,7 @@ export function readService(where: string, path: string, value: unknown, nodeNam
 export function readServicesDoc(where: string, value: unknown, nodeNames: readonly string[], maxServices: number): ServicesDoc {
   const obj = asObject(where, '', value)
   rejectUnknown(where, '', obj, ['v', 'version', 'services'])
-  if (obj.v !== 1) throw new CarbError('CARB_ERR_CONFIG_FIELD', `v: configuration format ${JSON.stringify(obj.v)}, this build reads 1`, where)
+  if (obj.v !== 1) throw new CarbError('CARB_ERR_CONFIG_FIELD', `v: configuration format ${show(obj.v)}, this build reads 1`, where)
   const version = readInteger(where, 'version', obj.version, 0, Number.MAX_SAFE_INTEGER)
   const services = readArray(where, 'services', obj.services, 0, maxServices).map((s, i) => readService(where, `services[${i}]`, s, nodeNames, maxServices))
   services.forEach((s, i) => {

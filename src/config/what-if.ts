@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 import { CarbError } from '../errors.js'
 import { RECOVERY_POLICIES } from './services.js'
-import { asObject, fieldError, readInteger, rejectUnknown, type Obj } from './fields.js'
+import { asObject, fieldError, readInteger, rejectUnknown, show, type Obj } from './fields.js'
 import type { RecoveryPolicy } from '../../machines/service-events.js'
 
 export interface WhatIfService {
@@ -63,7 +63,7 @@ function readService(file: string, path: string, value: unknown): WhatIfService 
     const r = asObject(file, `${path}.recovery`, obj.recovery)
     rejectUnknown(file, `${path}.recovery`, r, ['policy', 'maxRestarts', 'windowMs'])
     if (r.policy !== undefined) {
-      if (!(RECOVERY_POLICIES as readonly unknown[]).includes(r.policy)) throw fieldError(file, `${path}.recovery.policy`, `must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(r.policy)}`)
+      if (!(RECOVERY_POLICIES as readonly unknown[]).includes(r.policy)) throw fieldError(file, `${path}.recovery.policy`, `must be one of ${RECOVERY_POLICIES.join(', ')}, got ${show(r.policy)}`)
       recovery.policy = r.policy as RecoveryPolicy
     }
     if (r.maxRestarts !== undefined) recovery.maxRestarts = readInteger(file, `${path}.recovery.maxRestarts`, r.maxRestarts, 0, 1000)

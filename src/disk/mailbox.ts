@@ -22,6 +22,7 @@
  */
 import { CarbError } from '../errors.js'
 import { isHlcPair, type HlcPair } from '../../journal/hlc.js'
+import { safeString } from '../safe-string.js'
 import type { QuorumDisk } from './quorum-disk.js'
 
 export const PILL_ACTIONS = ['off', 'reset'] as const
@@ -68,9 +69,9 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 function messageProblem(m: unknown, i: number): string | undefined {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return `mailbox message ${i} is not a map`
   const f = m as Record<string, unknown>
-  if (!isCount(f.to) || f.to < 1 || f.to > OUTBOX_MESSAGES_MAX) return `mailbox message ${i} "to" ${String(f.to)} is not a node id 1..${OUTBOX_MESSAGES_MAX}`
-  if (!isCount(f.incarnation) || f.incarnation < 1) return `mailbox message ${i} incarnation ${String(f.incarnation)} is not a positive integer`
-  if (!PILL_ACTIONS.includes(f.action as PillAction)) return `mailbox message ${i} action ${String(f.action)} is not one of ${PILL_ACTIONS.join('|')}`
+  if (!isCount(f.to) || f.to < 1 || f.to > OUTBOX_MESSAGES_MAX) return `mailbox message ${i} "to" ${safeString(f.to)} is not a node id 1..${OUTBOX_MESSAGES_MAX}`
+  if (!isCount(f.incarnation) || f.incarnation < 1) return `mailbox message ${i} incarnation ${safeString(f.incarnation)} is not a positive integer`
+  if (!PILL_ACTIONS.includes(f.action as PillAction)) return `mailbox message ${i} action ${safeString(f.action)} is not one of ${PILL_ACTIONS.join('|')}`
   if (!isCount(f.sentWallMs)) return `mailbox message ${i} sentWallMs is not a time`
   return undefined
 }
@@ -80,8 +81,8 @@ const TEXT_MAX = 512
 function noticeProblem(n: unknown, i: number): string | undefined {
   if (typeof n !== 'object' || n === null || Array.isArray(n)) return `fence notice ${i} is not a map`
   const f = n as Record<string, unknown>
-  if (!isCount(f.node) || f.node < 1 || f.node > OUTBOX_MESSAGES_MAX) return `fence notice ${i} node ${String(f.node)} is not a node id 1..${OUTBOX_MESSAGES_MAX}`
-  if (f.incarnation !== null && (!isCount(f.incarnation) || f.incarnation < 1)) return `fence notice ${i} incarnation ${String(f.incarnation)} is neither null nor a positive integer`
+  if (!isCount(f.node) || f.node < 1 || f.node > OUTBOX_MESSAGES_MAX) return `fence notice ${i} node ${safeString(f.node)} is not a node id 1..${OUTBOX_MESSAGES_MAX}`
+  if (f.incarnation !== null && (!isCount(f.incarnation) || f.incarnation < 1)) return `fence notice ${i} incarnation ${safeString(f.incarnation)} is neither null nor a positive integer`
   if (typeof f.method !== 'string' || f.method === '' || f.method.length > TEXT_MAX) return `fence notice ${i} method is not a short non-empty string`
   if (typeof f.detail !== 'string' || f.detail.length > TEXT_MAX) return `fence notice ${i} detail is not a string of at most ${TEXT_MAX}`
   if (!isCount(f.wallMs)) return `fence notice ${i} wallMs is not a time`
@@ -102,9 +103,9 @@ function listProblem(list: unknown, name: string, check: (item: unknown, i: numb
 export function outboxProblem(payload: unknown, writer: number): string | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return 'mailbox payload is not a map'
   const p = payload as Record<string, unknown>
-  if (p.v !== MAILBOX_VERSION) return `mailbox payload version ${String(p.v)} is not ${MAILBOX_VERSION}`
-  if (p.from !== writer) return `mailbox from ${String(p.from)} differs from the block's writer ${writer}`
-  if (!isCount(p.fromIncarnation)) return `mailbox fromIncarnation ${String(p.fromIncarnation)} is not a non-negative integer`
+  if (p.v !== MAILBOX_VERSION) return `mailbox payload version ${safeString(p.v)} is not ${MAILBOX_VERSION}`
+  if (p.from !== writer) return `mailbox from ${safeString(p.from)} differs from the block's writer ${writer}`
+  if (!isCount(p.fromIncarnation)) return `mailbox fromIncarnation ${safeString(p.fromIncarnation)} is not a non-negative integer`
   if (p.hlc !== undefined && !isHlcPair(p.hlc)) return 'mailbox hlc is not a clock stamp [wallMs, logical]'
   return listProblem(p.messages, 'messages', messageProblem, (m: PillMessage) => m.to)
     ?? listProblem(p.fenced, 'fence notices', noticeProblem, (n: FenceNotice) => n.node)

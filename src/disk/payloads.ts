@@ -4,6 +4,7 @@
  * (CARB_ERR_DISK_BAD_PAYLOAD): it is never believed.
  */
 import { isHlcPair, type HlcPair } from '../../journal/hlc.js'
+import { safeString } from '../safe-string.js'
 import { MAX_NODES_LIMIT, type BlockKind, type BlockSize } from './layout.js'
 
 export interface HeaderPayload {
@@ -81,20 +82,20 @@ function isCount(value: unknown): value is number {
 
 function headerProblem(p: Fields, blockUuidHex: string): string | undefined {
   if (typeof p.clusterName !== 'string' || p.clusterName === '') return 'header clusterName is not a non-empty string'
-  if (p.clusterUuid !== blockUuidHex) return `header clusterUuid ${String(p.clusterUuid)} differs from the block's ${blockUuidHex}`
-  if (p.blockSize !== 512 && p.blockSize !== 4096) return `header blockSize ${String(p.blockSize)} is not 512 or 4096`
+  if (p.clusterUuid !== blockUuidHex) return `header clusterUuid ${safeString(p.clusterUuid)} differs from the block's ${blockUuidHex}`
+  if (p.blockSize !== 512 && p.blockSize !== 4096) return `header blockSize ${safeString(p.blockSize)} is not 512 or 4096`
   for (const field of ['maxNodes', 'maxServices', 'configBlocks'] as const) {
-    if (!isCount(p[field]) || p[field] === 0) return `header ${field} ${String(p[field])} is not a positive integer`
+    if (!isCount(p[field]) || p[field] === 0) return `header ${field} ${safeString(p[field])} is not a positive integer`
   }
   if (!isCount(p.createdAtWallMs)) return 'header createdAtWallMs is not a time'
   return undefined
 }
 
 function statusProblem(p: Fields, writer: number): string | undefined {
-  if (p.nodeId !== writer) return `status nodeId ${String(p.nodeId)} differs from the block's writer ${writer}`
+  if (p.nodeId !== writer) return `status nodeId ${safeString(p.nodeId)} differs from the block's writer ${writer}`
   if (typeof p.name !== 'string') return 'status name is not a string'
-  if (!isCount(p.incarnation)) return `status incarnation ${String(p.incarnation)} is not a non-negative integer`
-  if (!NODE_STATES.includes(p.state as NodeState)) return `status state ${String(p.state)} is not one of ${NODE_STATES.join('|')}`
+  if (!isCount(p.incarnation)) return `status incarnation ${safeString(p.incarnation)} is not a non-negative integer`
+  if (!NODE_STATES.includes(p.state as NodeState)) return `status state ${safeString(p.state)} is not one of ${NODE_STATES.join('|')}`
   if (!isCount(p.wallMs)) return 'status wallMs is not a time'
   if (p.heartbeatSeq !== undefined && !isCount(p.heartbeatSeq)) return 'status heartbeatSeq is not a non-negative integer'
   if (p.hlc !== undefined && !isHlcPair(p.hlc)) return 'status hlc is not a clock stamp [wallMs, logical]'
@@ -112,7 +113,7 @@ function isInstance(value: unknown): value is number {
 function committedProblem(committed: unknown, instance: number): string | undefined {
   if (committed === null) return instance === 1 ? undefined : `lease committed is null but instance is ${instance}, not 1`
   if (!isObject(committed)) return 'lease committed is neither null nor a map'
-  if (!isInstance(committed.instance)) return `lease committed.instance ${String(committed.instance)} is not a positive integer`
+  if (!isInstance(committed.instance)) return `lease committed.instance ${safeString(committed.instance)} is not a positive integer`
   if (committed.instance !== instance && committed.instance !== instance - 1) return `lease committed.instance ${committed.instance} is neither instance ${instance} nor the one before`
   if (committed.value === null || committed.value === undefined) return 'lease committed.value is missing'
   return undefined
@@ -120,10 +121,10 @@ function committedProblem(committed: unknown, instance: number): string | undefi
 
 /** The shape of a ballot block; the values themselves are checked by the register's owner (lease.ts). */
 function leaseProblem(p: Fields, writer: number): string | undefined {
-  if (p.v !== 1) return `lease payload version ${String(p.v)} is not 1`
-  if (!isInstance(p.instance)) return `lease instance ${String(p.instance)} is not a positive integer`
-  if (!isBallot(p.mbal) || p.mbal === 0) return `lease mbal ${String(p.mbal)} is not a positive ballot`
-  if (!isBallot(p.bal) || p.bal > p.mbal) return `lease bal ${String(p.bal)} is not a ballot at most mbal ${p.mbal}`
+  if (p.v !== 1) return `lease payload version ${safeString(p.v)} is not 1`
+  if (!isInstance(p.instance)) return `lease instance ${safeString(p.instance)} is not a positive integer`
+  if (!isBallot(p.mbal) || p.mbal === 0) return `lease mbal ${safeString(p.mbal)} is not a positive ballot`
+  if (!isBallot(p.bal) || p.bal > p.mbal) return `lease bal ${safeString(p.bal)} is not a ballot at most mbal ${p.mbal}`
   if (writer < 1 || p.mbal % BALLOT_NODE_SPAN !== writer) return `lease mbal ${p.mbal} is not a ballot of the block's writer ${writer}`
   if (p.bal !== 0 && p.bal % BALLOT_NODE_SPAN !== writer) return `lease bal ${p.bal} is not a ballot of the block's writer ${writer}`
   if ((p.bal === 0) !== (p.inp === null)) return `lease bal ${p.bal} and inp ${p.inp === null ? 'null' : 'set'} disagree (a value is accepted exactly when bal > 0)`
@@ -141,11 +142,11 @@ function isNodeId(value: unknown): value is number {
 /** What is wrong with a service lease value (lease.ts), or undefined. */
 export function serviceLeaseProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'service lease value is not a map'
-  if (value.holder !== 0 && !isNodeId(value.holder)) return `service lease holder ${String(value.holder)} is not 0 or a node id 1..${MAX_NODES_LIMIT}`
-  if (!isCount(value.incarnation)) return `service lease incarnation ${String(value.incarnation)} is not a non-negative integer`
+  if (value.holder !== 0 && !isNodeId(value.holder)) return `service lease holder ${safeString(value.holder)} is not 0 or a node id 1..${MAX_NODES_LIMIT}`
+  if (!isCount(value.incarnation)) return `service lease incarnation ${safeString(value.incarnation)} is not a non-negative integer`
   const failedOn = value.failedOn
   if (!Array.isArray(failedOn) || failedOn.length > MAX_NODES_LIMIT) return `service lease failedOn is not a list of at most ${MAX_NODES_LIMIT} node ids`
-  if (!failedOn.every(isNodeId)) return `service lease failedOn [${failedOn.map(String).join(',')}] holds something other than node ids 1..${MAX_NODES_LIMIT}`
+  if (!failedOn.every(isNodeId)) return `service lease failedOn [${failedOn.map((n) => safeString(n)).join(',')}] holds something other than node ids 1..${MAX_NODES_LIMIT}`
   if (new Set(failedOn).size !== failedOn.length) return `service lease failedOn [${failedOn.join(',')}] repeats a node`
   return undefined
 }

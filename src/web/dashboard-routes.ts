@@ -39,7 +39,7 @@ const GET_ROUTES: Record<string, Route> = { '/': { kind: 'page' }, '/api/status'
 /** The route of `method` `url` (a request target: path and maybe a query, which is ignored). */
 export function route(method: string, url: string): Route | Refusal {
   const path = url.split('?')[0] ?? ''
-  const fixed = GET_ROUTES[path]
+  const fixed = Object.hasOwn(GET_ROUTES, path) ? GET_ROUTES[path] : undefined
   if (fixed !== undefined) return method === 'GET' ? fixed : refuse(405, 'CARB_ERR_DASHBOARD_REQUEST', `${method} ${path}: only GET`, { Allow: 'GET' })
   const match = /^\/api\/services\/([^/]+)\/([^/]+)$/.exec(path)
   if (match === null) return refuse(404, 'CARB_ERR_DASHBOARD_REQUEST', `no such page: ${path.slice(0, 100)}`)

@@ -63,3 +63,27 @@ t.test('a configuration larger than a buffer is refused and nothing changes', as
   await t.rejects(proposeConfig(disk, 1, 0, doc, names, quick), { code: 'CARB_ERR_SERVICE_LIMIT', message: /a buffer of 4 blocks holds/ })
   t.equal((await readConfig(disk, names)).doc.version, 0)
 })
+
+// Found by test/fuzz/disk-blocks.test.ts: a decided configuration whose bytes hash right but are
+// not one msgpack value threw msgpackr's plain Error; a pointer naming a node or a part count
+// outside the geometry failed with CARB_ERR_USAGE; a part block holding nil threw a TypeError.
+t.test('a decided configuration that cannot be followed or decoded is a bad payload, never a crash', async (t) => {
+  const { createHash } = await import('node:crypto')
+  const { leaseSlot, configSlot, CONFIG_REGISTER } = await import('../../src/disk/layout.js')
+  const disk = await QuorumDisk.open(await freshDisk(t.testdir()))
+  t.teardown(() => disk.close())
+  const mbal = 65536 + 2
+  const decide = (pointer: unknown) => disk.writeBlock('lease', leaseSlot(disk.geometry, CONFIG_REGISTER, 2), 2, { v: 1, committed: { instance: 1, value: pointer }, instance: 1, mbal, bal: mbal, inp: pointer })
+  const data = Buffer.from('80c0', 'hex') // two msgpack values: {} and nil
+  const pointer = { version: 1, writer: 2, buffer: 0, parts: 1, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') }
+  await disk.writeBlock('config', configSlot(disk.geometry, 2, 0, 0), 2, { version: 1, part: 0, data })
+  await decide(pointer)
+  await t.rejects(readConfig(disk, names), { code: 'CARB_ERR_DISK_BAD_PAYLOAD', message: /does not decode/ })
+  for (const bad of [{ ...pointer, writer: 99 }, { ...pointer, parts: 1000 }]) {
+    await decide(bad)
+    await t.rejects(readConfig(disk, names), { code: 'CARB_ERR_DISK_BAD_PAYLOAD', message: /no valid configuration pointer/ })
+  }
+  await disk.writeBlock('config', configSlot(disk.geometry, 2, 0, 0), 2, null)
+  await decide(pointer)
+  await t.rejects(readConfig(disk, names), { code: 'CARB_ERR_DISK_UNREADABLE' })
+})

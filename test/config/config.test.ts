@@ -76,3 +76,11 @@ for (const [name, text, code, pattern] of bad) {
 t.test('a missing file is named', async (t) => {
   await t.rejects(loadConfig('/nonexistent/cluster.yaml'), { code: 'CARB_ERR_CONFIG_READ', message: /ENOENT/ })
 })
+
+// Found while writing test/fuzz/config.test.ts (its YAML generator makes such cycles): a YAML alias that refers to its own anchor makes a cycle,
+// and naming the bad value with JSON.stringify threw a TypeError instead of the field error.
+t.test('a YAML alias cycle where a mapping or a boolean is expected is a one-line field error', async (t) => {
+  for (const text of ['cluster: web\ndisk: /d\nnodes: &n [*n, *n]\n', `${good}dashboard: { allowRemote: &r [*r] }\n`]) {
+    t.throws(() => parseConfig(text, FILE), { code: 'CARB_ERR_CONFIG_FIELD', message: /cannot be printed/ })
+  }
+})

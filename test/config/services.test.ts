@@ -89,3 +89,12 @@ t.test('a whole document (disk or backup file) is checked as a whole', async (t)
   t.throws(() => readServicesDoc('backup.yaml', { ...doc, services: [doc.services[0], doc.services[0]] }, ctx.nodeNames, 4), { message: /defined twice/ })
   t.throws(() => readServicesDoc('backup.yaml', { ...doc, services: [{ ...doc.services[0], index: 4 }] }, ctx.nodeNames, 4), { message: /index: must be an integer from 0 to 3/ })
 })
+
+// Found by test/fuzz/disk-blocks.test.ts: a configuration document on the disk holding a u64
+// (msgpack decodes it as a BigInt) made the field readers throw a TypeError while naming it.
+t.test('a value JSON cannot print (a BigInt from the disk) is refused by name, never thrown', async (t) => {
+  const service = { name: 'web', index: 0, domain: ['a'], resources: [{ type: 'script', name: 1n << 63n, path: '/x' }] }
+  t.throws(() => readServicesDoc('disk', { v: 2n, version: 1, services: [] }, [], 4), { code: 'CARB_ERR_CONFIG_FIELD', message: /configuration format 2,/ })
+  t.throws(() => readServicesDoc('disk', { v: 1, version: 1, services: [service] }, [], 4), { code: 'CARB_ERR_CONFIG_FIELD', message: /resources\[0\]\.name: .* got 9223372036854775808/ })
+  t.throws(() => readServicesDoc('disk', { v: 1, version: 1, services: [{ ...service, enabled: 1n }] }, [], 4), { code: 'CARB_ERR_CONFIG_FIELD' })
+})

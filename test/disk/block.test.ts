@@ -95,3 +95,19 @@ t.test('encode refuses a sequence outside u64 and a uuid of the wrong size', asy
   t.throws(() => encodeBlock(input(512, { seq: 2n ** 64n })), { code: 'CARB_ERR_USAGE' })
   t.throws(() => encodeBlock(input(512, { clusterUuid: Buffer.alloc(8) })), { code: 'CARB_ERR_USAGE' })
 })
+
+// Found by test/fuzz/disk-blocks.test.ts: a well-sealed status block whose nodeId was a map
+// with a `toString` key made the payload check throw a TypeError while naming the bad value.
+t.test('a payload field that cannot be printed is still refused by name, never thrown', async (t) => {
+  const hostile = { toString: 1, valueOf: 2 }
+  const cases: [EncodeInput['kind'], number, number, unknown][] = [
+    ['status', 3, 3, { ...status, nodeId: hostile }],
+    ['lease', 3, 3, { v: hostile, committed: null, instance: 1, mbal: 65536 + 3, bal: 0, inp: null }],
+    ['header', 0, 0, { clusterName: 'web', clusterUuid: hostile, blockSize: 512, maxNodes: 4, maxServices: 4, configBlocks: 4, createdAtWallMs: 1 }],
+  ]
+  for (const [kind, writer, index, payload] of cases) {
+    const result = decodeBlock(encodeBlock(input(512, { kind, writer, index, payload })), { blockSize: 512, kind, clusterUuid: uuid, index, writer })
+    t.notOk(result.ok, kind)
+    if (!result.ok) t.match(result.error, { code: 'CARB_ERR_DISK_BAD_PAYLOAD', message: /\[object Object\]/ }, kind)
+  }
+})

@@ -13,6 +13,7 @@ import {
   type Outbox, type OutboxRead,
 } from '../../src/disk/mailbox.js'
 import { CarbError } from '../../src/errors.js'
+import { serviceLeaseProblem } from '../../src/disk/payloads.js'
 
 const geometry: Geometry = { blockSize: 512, maxNodes: 4, maxServices: 4, configBlocks: 4 }
 const empty = (from: number, fromIncarnation = 1): Outbox => ({ from, fromIncarnation, messages: [], fenced: [] })
@@ -122,4 +123,12 @@ t.test('a payload of the wrong shape in a well-formed block is unreadable with a
   const reads = await readOutboxes(d)
   t.match(reads[2], { ok: false, empty: false, error: { code: 'CARB_ERR_DISK_BAD_PAYLOAD' } })
   t.same(pillsFor(reads, 1, 1), [], 'never obeyed')
+})
+
+// Found by test/fuzz/disk-blocks.test.ts: naming a bad field with String() threw on a map with a `toString` key.
+t.test('an outbox field that cannot be printed is refused by name, never thrown', async (t) => {
+  const hostile = { toString: 1 }
+  t.match(outboxProblem({ v: hostile, from: 2, fromIncarnation: 1, messages: [], fenced: [] }, 2), /version \[object Object\]/)
+  t.match(outboxProblem({ v: 1, from: 2, fromIncarnation: 1, messages: [{ to: hostile, incarnation: 1, action: 'off', sentWallMs: 1 }], fenced: [] }, 2), /"to" \[object Object\]/)
+  t.match(serviceLeaseProblem({ holder: 0, incarnation: 0, failedOn: [hostile] }), /failedOn \[\[object Object\]\]/)
 })

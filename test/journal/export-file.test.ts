@@ -84,3 +84,11 @@ t.test('openJournalSource reads a journal directory or an export file', async (t
   }
   await t.rejects(openJournalSource(join(dir, 'nothing')), { code: 'CARB_ERR_JOURNAL_OPEN', where: join(dir, 'nothing') })
 })
+
+// Found by test/fuzz/journal.test.ts: an export header whose "v" was a map with a `toString`
+// key threw a TypeError while the version error named it.
+t.test('an export header version that cannot be printed is a version error, never a crash', async (t) => {
+  const path = join(t.testdir(), 'odd.journal')
+  await writeFile(path, journalPackr.pack({ magic: 'carbonado-journal', v: { toString: 1 }, exportedAtWallMs: 1, node: 'a' }))
+  await t.rejects(readExportFile(path), { code: 'CARB_ERR_JOURNAL_VERSION', message: /export format version \[object Object\]/ })
+})

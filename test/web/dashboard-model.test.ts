@@ -106,3 +106,12 @@ t.test('routes, Host guard and token checks', async (t) => {
   t.match(authorize(digest, 'bearer s3cret-token-s3cret-token-s3cret-token'), { status: 401 })
   t.match(authorize(null, 'Bearer s3cret-token-s3cret-token-s3cret-token'), { status: 403 })
 })
+
+// Found by test/fuzz/control.test.ts: a request target naming an Object.prototype member
+// ("toString", "constructor", "__proto__") was looked up in the route table's prototype and
+// came back as a "route" that was neither a route nor a refusal.
+t.test('a request target that names an object member is a 404, not a route', async (t) => {
+  for (const url of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    for (const method of ['GET', 'POST']) t.match(route(method, url), { status: 404, code: 'CARB_ERR_DASHBOARD_REQUEST' }, `${method} ${url}`)
+  }
+})

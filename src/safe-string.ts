@@ -1,0 +1,13 @@
+/**
+ * A value as text for an error message, whatever it is. `String(value)` throws on a map
+ * whose `toString` is not a function (`{ toString: 1 }`, which msgpack and YAML documents
+ * can hold), so a check that names the bad value with it would crash on the very input it
+ * rejects; this falls back to the value's tag (`[object Object]`).
+ */
+export function safeString(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
