@@ -120,7 +120,7 @@ t.test('injected packets: each dropped, counted and never delivered, except good
   t.same(delivered.filter((p) => p.senderId !== 2).map((p) => [p.senderId, p.incarnation, p.seq]), [[3, 5, 1], [3, 5, 2]], 'only the two good packets of c')
   t.ok(delivered.filter((p) => p.senderId === 2).every((p) => p.from === `127.0.0.1:${p.channel === 0 ? ports.b0 : ports.b1}`), "b's packets came from b")
   t.same(a.counters(), {
-    sent: 0, sendErrors: 0, received: 4 + injections.length + 2, delivered: 4 + 2 + 2,
+    sent: 0, sendErrors: 0, received: 4 + injections.length + 2, delivered: 4 + 2 + 2, acceptedWithOtherKey: 0,
     dropped: { malformed: 1, badVersion: 1, foreignCluster: 1, unauthenticated: 2, unknownSender: 1, wrongAddress: 3, replayed: 2, staleIncarnation: 1, fromSelf: 1 },
   })
 })
