@@ -33,7 +33,7 @@ export const CONFIG_INIT_FLAGS: FlagSpec = {
   yes: { type: 'boolean' }, 'no-disk-write': { type: 'boolean' }, 'init-disk': { type: 'boolean' }, force: { type: 'boolean' },
 }
 
-type Given = Partial<Pick<InitAnswers, 'cluster' | 'disk' | 'authKeyFile'>> & Pick<InitAnswers, 'nodes' | 'timing'> & { fence: { node: string; method: FenceAnswer }[] }
+type Given = Partial<Pick<InitAnswers, 'cluster' | 'disk' | 'authKeyFile'>> & Pick<InitAnswers, 'nodes' | 'timing'> & { fence: { node: string; method: FenceAnswer; text: string }[] }
 
 /** A flag's value through its checker: a bad one is a usage error naming the flag. */
 function flag<T>(name: string, text: string, check: (text: string) => T): T {
@@ -57,7 +57,7 @@ function fromFlags(values: Record<string, unknown>, cwd: string): Given {
     const [name, ms] = flag('timing', text, checkTimingFlag)
     given.timing[name] = ms
   }
-  for (const text of list(values.fence)) given.fence.push(flag('fence', text, (t) => checkFenceFlag(t, null)))
+  for (const text of list(values.fence)) given.fence.push({ ...flag('fence', text, (t) => checkFenceFlag(t, null)), text })
   return given
 }
 
@@ -68,7 +68,7 @@ function fenceFromFlags(given: Given, nodes: readonly NodeAnswer[]): Map<string,
     if (!nodes.some((n) => n.name === node)) throw new CarbError('CARB_ERR_USAGE', `${COMMAND}: --fence ${node}=...: no node named "${node}" (nodes: ${nodes.map((n) => n.name).join(', ')})`)
     fence.set(node, [...(fence.get(node) ?? []), method])
   }
-  for (const [node, methods] of fence) flag('fence', given.fence.filter((f) => f.node === node).map((f) => JSON.stringify(f.method)).join(' '), () => checkFenceList(methods, node))
+  for (const [node, methods] of fence) flag('fence', given.fence.filter((f) => f.node === node).map((f) => f.text).join('" --fence "'), () => checkFenceList(methods, node))
   return fence
 }
 
