@@ -10,6 +10,8 @@ import { installCommand } from './install.js'
 import { CarbError } from '../errors.js'
 import { generateKeyFile } from '../net/key-file.js'
 import { fenceAck, fenceNode, fenceStatus } from './fence.js'
+import { configInit } from './config-init.js'
+import { configJoin } from './config-join.js'
 import { configBackup, configRestore, serviceAdd, serviceDelete, serviceDisable, serviceEnable, serviceList, serviceModify, serviceRelocate, serviceRestart, serviceShow } from './service.js'
 
 export interface Command {
@@ -45,6 +47,8 @@ export const COMMANDS: readonly Command[] = [
   { name: 'service disable', usage: 'NAME -c FILE [--node NAME]', summary: 'stop the service and keep it stopped', kimberlite: 'cluadmin -- service disable', run: serviceDisable },
   { name: 'service relocate', usage: 'NAME -c FILE [--node NAME] [--to NODE]', summary: 'stop on the owner, start on NODE (default: the next node of its domain)', kimberlite: 'cluadmin -- service relocate', run: serviceRelocate },
   { name: 'service restart', usage: 'NAME -c FILE [--node NAME]', summary: 'stop and start on its owner (not counted as a failure)', kimberlite: '(none)', run: serviceRestart },
+  { name: 'config init', usage: '[--out FILE] [--cluster NAME] [--disk PATH] [--node NAME:ID:HOST:PORT[,HOST:PORT]...]... [--fence NODE=AGENT[:key=value,...]|NODE=poison-pill]... [--key-file PATH] [--timing NAME=MS]... [--yes] [--no-disk-write] [--init-disk] [--force]', summary: 'write the cluster file (asks on a terminal for what the flags leave out) and store it on the quorum disk', kimberlite: 'member_config', run: configInit },
+  { name: 'config join', usage: '--disk DEV [--out FILE] [--node NAME] [--force]', summary: 'copy the cluster file stored on the quorum disk to this node', kimberlite: 'member_config --init=/dev/raw/raw1', run: configJoin },
   { name: 'config backup', usage: 'FILE -c FILE [--node NAME]', summary: 'write the service configuration to a YAML file', kimberlite: 'cluadmin -- cluster backup', run: configBackup },
   { name: 'config restore', usage: 'FILE -c FILE [--node NAME]', summary: 'make a backup the next configuration version', kimberlite: 'cluadmin -- cluster restore', run: configRestore },
   { name: 'fence', usage: 'NODE -c FILE [--node NAME] [--wait S]', summary: "fence NODE now through its fencing topology; wait for the outcome (exit 0 fenced)", kimberlite: '(power switch by hand)', run: fenceNode },

@@ -175,7 +175,10 @@ export async function configRestore(args: string[]): Promise<number> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new CarbError('CARB_ERR_CONFIG_READ', `cannot read: ${e.code ?? String(e)}`, file) })
   let value: unknown
   try { value = parse(text) } catch (error) { throw new CarbError('CARB_ERR_CONFIG_SYNTAX', (error as Error).message.split('\n')[0] ?? 'bad YAML', file) }
-  const restored = readServicesDoc(file, value, config.nodes.map((n) => n.name), Number.MAX_SAFE_INTEGER)
+  const read = readServicesDoc(file, value, config.nodes.map((n) => n.name), Number.MAX_SAFE_INTEGER)
+  // A backup without the stored cluster file (older, or services only) keeps the one on the disk.
+  const clusterFile = read.clusterFile ?? state.doc.clusterFile
+  const restored = clusterFile === undefined ? read : { ...read, clusterFile }
   const version = await propose(config, node, state.doc.version, restored, 'config restore')
   process.stdout.write(`restored ${restored.services.length} services from ${file} (backup of version ${restored.version}) as configuration version ${version}\n`)
   return 0

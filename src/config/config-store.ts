@@ -40,6 +40,16 @@ function isPointer(value: unknown): value is ConfigPointer {
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
+/** Bytes one configuration buffer holds on a disk of this geometry. */
+export function configCapacityBytes(geometry: Geometry): number {
+  return geometry.configBlocks * (payloadCapacity(geometry.blockSize) - PART_OVERHEAD_BYTES)
+}
+
+/** Bytes a document takes in a buffer (its msgpack form). */
+export function packedConfigBytes(doc: ServicesDoc): number {
+  return (packr.pack(doc) as Buffer).length
+}
+
 /** The current configuration: version 0 and no services on a disk that never had one. */
 export async function readConfig(disk: QuorumDisk, nodeNames: readonly string[]): Promise<ConfigRead> {
   const current = await readRegister(disk, CONFIG_REGISTER)
@@ -87,7 +97,7 @@ async function writeCandidate(disk: QuorumDisk, nodeId: number, doc: ServicesDoc
   const parts = Math.max(1, Math.ceil(bytes.length / chunkBytes))
   const where = `${disk.path}: configuration version ${doc.version}`
   if (parts > disk.geometry.configBlocks) {
-    throw new CarbError('CARB_ERR_SERVICE_LIMIT', `the configuration takes ${bytes.length} bytes; a buffer of ${disk.geometry.configBlocks} blocks holds ${disk.geometry.configBlocks * chunkBytes}`, where)
+    throw new CarbError('CARB_ERR_SERVICE_LIMIT', `the configuration takes ${bytes.length} bytes; a buffer of ${disk.geometry.configBlocks} blocks holds ${configCapacityBytes(disk.geometry)}`, where)
   }
   const buffer = (doc.version % 2) as 0 | 1
   for (let part = 0; part < parts; part++) {

@@ -11,6 +11,7 @@ import { CarbError } from '../errors.js'
 import { validateResourceSpec, type ResourceSpec } from '../agents/spec.js'
 import { RESTARTS_MAX } from '../../machines/restart-budget.js'
 import { asObject, readArray, readInteger, readString, rejectUnknown, show, type Obj } from './fields.js'
+import { readClusterFileRecord, type ClusterFileRecord } from './cluster-file-record.js'
 
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 export const RESOURCES_MAX = 16
@@ -48,6 +49,11 @@ export interface ServicesDoc {
   /** 0 for a disk that never had a configuration; each decided change is the next integer. */
   version: number
   services: ServiceDef[]
+  /**
+   * The cluster file `config init` stored (cluster-file-record.ts). Every edit spreads the
+   * document it started from, so a services change carries it on unchanged.
+   */
+  clusterFile?: ClusterFileRecord
 }
 
 export const EMPTY_SERVICES: ServicesDoc = { v: 1, version: 0, services: [] }
@@ -155,7 +161,7 @@ export function readService(where: string, path: string, value: unknown, nodeNam
 /** A whole document (from the disk or a backup file): every service valid, names and indexes unique. */
 export function readServicesDoc(where: string, value: unknown, nodeNames: readonly string[], maxServices: number): ServicesDoc {
   const obj = asObject(where, '', value)
-  rejectUnknown(where, '', obj, ['v', 'version', 'services'])
+  rejectUnknown(where, '', obj, ['v', 'version', 'services', 'clusterFile'])
   if (obj.v !== 1) throw new CarbError('CARB_ERR_CONFIG_FIELD', `v: configuration format ${show(obj.v)}, this build reads 1`, where)
   const version = readInteger(where, 'version', obj.version, 0, Number.MAX_SAFE_INTEGER)
   const services = readArray(where, 'services', obj.services, 0, maxServices).map((s, i) => readService(where, `services[${i}]`, s, nodeNames, maxServices))
@@ -163,5 +169,6 @@ export function readServicesDoc(where: string, value: unknown, nodeNames: readon
     if (services.findIndex((o) => o.name === s.name) !== i) throw new CarbError('CARB_ERR_CONFIG_FIELD', `services[${i}].name: "${s.name}" is defined twice`, where)
     if (services.findIndex((o) => o.index === s.index) !== i) throw new CarbError('CARB_ERR_CONFIG_FIELD', `services[${i}].index: ${s.index} is used by "${services.find((o) => o.index === s.index)?.name}" too`, where)
   })
-  return { v: 1, version, services }
+  const clusterFile = obj.clusterFile === undefined || obj.clusterFile === null ? undefined : readClusterFileRecord(where, 'clusterFile', obj.clusterFile)
+  return clusterFile === undefined ? { v: 1, version, services } : { v: 1, version, services, clusterFile }
 }
