@@ -61,7 +61,7 @@ export const CONFIG_REFERENCE: readonly ReferenceEntry[] = [
   { field: 'authKeyFile', default: '/etc/carbonado/authkey', reason: 'HMAC-SHA256 key shared by all nodes; must not be world-readable' },
   { field: 'journalDir', default: '/var/lib/carbonado/journal', reason: 'LevelDB journal of this node; `{node}` is replaced by the node name (several nodes on one host)' },
   { field: 'controlSocket', default: '/run/carbonado/carbonado.sock', reason: 'Unix socket for changes (mode 0600, root; see controlAdminGroup); a read-only twin `NAME-ro.sock` beside it serves status, service list, fence status and journal export; `{node}` is replaced as above' },
-  { field: 'controlGroup', default: 'cluster', reason: 'the group whose members may read through the read-only socket (mode 0660), as Kimberlite\'s cluster group owned its tools; if the group does not exist the socket is root\'s only (a warning says so)' },
+  { field: 'controlGroup', default: 'cluster', reason: 'the group whose members may read through the read-only socket (mode 0660), as Kimberlite\'s cluster group owned its tools; if the group does not exist the socket is its owner\'s only (a warning says so)' },
   { field: 'controlAdminGroup', default: '(none: root only)', reason: 'a group whose members may also change the cluster (relocate, enable, fence, ...) through the admin socket (then mode 0660); Node cannot read a socket peer\'s credentials, so access is by file permissions on two sockets (as libvirt does)' },
   { field: 'authKeyAcceptFiles', default: '[]', reason: 'keys accepted on receipt besides authKeyFile (never sent with): the window of a key rotation, see "Rotating the cluster key"' },
   { field: 'nodes[].name', default: '(required)', reason: 'lower-case name, unique' },

@@ -37,11 +37,26 @@ export async function listenControl(path: string, handler: ControlHandler, acces
     server.listen(path, () => { server.off('error', reject); resolve() })
   })
   // Created with the umask's mode (write for the owner only): nobody else could connect before this.
-  const gid = access.group === null ? null : await groupId(access.group)
-  if (access.group !== null && gid === null) access.onWarning?.(`group "${access.group}" does not exist (carbonado install creates it): ${path} is root's only`)
-  await chown(path, 0, gid ?? 0)
-  await chmod(path, gid === null ? 0o600 : access.mode)
+  await chmod(path, (await sharedWithGroup(path, access)) ? access.mode : 0o600)
   return server
+}
+
+/** Gives the socket to the access's group; false (with a warning) when there is none or it cannot be given. */
+async function sharedWithGroup(path: string, access: SocketAccess): Promise<boolean> {
+  if (access.group === null) return false
+  const gid = await groupId(access.group)
+  if (gid === null) {
+    access.onWarning?.(`group "${access.group}" does not exist (carbonado install creates it): ${path} is its owner's only`)
+    return false
+  }
+  try {
+    await chown(path, process.getuid?.() ?? 0, gid)
+    return true
+  } catch (error) {
+    // A daemon that is not root (the demo) can give a socket only to a group it is in.
+    access.onWarning?.(`cannot give ${path} to group "${access.group}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): it is its owner's only`)
+    return false
+  }
 }
 
 const execFileAsync = promisify(execFile)
