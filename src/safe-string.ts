@@ -11,3 +11,14 @@ export function safeString(value: unknown): string {
     return Object.prototype.toString.call(value)
   }
 }
+
+/** A value for a message, never throwing: JSON where it can (not a BigInt, not a YAML alias cycle), else its text. */
+export function show(value: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    text = typeof value !== 'object' || value === null ? safeString(value) : `(a ${Array.isArray(value) ? 'list' : 'mapping'} that cannot be printed)`
+  }
+  return text === undefined ? safeString(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text
+}

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net'
 import { isAbsolute, normalize } from 'node:path'
 import { CarbError } from '../errors.js'
-import { safeString } from '../safe-string.js'
+import { show } from '../safe-string.js'
 import type { FsSpec, IpSpec, OcfSpec, ResourceSpec, ResourceType, ScriptSpec, SystemdSpec } from './types.js'
 
 export type { ResourceSpec } from './types.js'
@@ -38,16 +38,6 @@ export const RESOURCE_FIELDS: Readonly<Record<ResourceType, readonly string[]>> 
   fs: ['type', 'name', 'device', 'mountPoint', 'fsType', 'options', 'forceUnmount'],
 }
 
-/** A value for a message, never throwing: JSON where it can (not a BigInt, not a YAML alias cycle), else its text. */
-function show(value: unknown): string {
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch {
-    text = typeof value !== 'object' || value === null ? safeString(value) : `(a ${Array.isArray(value) ? 'list' : 'mapping'} that cannot be printed)`
-  }
-  return text === undefined ? safeString(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text
-}
 
 class Fields {
   constructor(readonly where: string, readonly obj: Obj, readonly file: string | undefined) {}

@@ -3,7 +3,9 @@
  * one-line CarbError naming the file and the field path (e.g. `nodes[1].heartbeat[0]`).
  */
 import { CarbError } from '../errors.js'
-import { safeString } from '../safe-string.js'
+import { show } from '../safe-string.js'
+
+export { show } from '../safe-string.js'
 
 export type Obj = Record<string, unknown>
 
@@ -11,16 +13,6 @@ export function fieldError(file: string, path: string, message: string): CarbErr
   return new CarbError('CARB_ERR_CONFIG_FIELD', `${path}: ${message}`, file)
 }
 
-/** A value for a message, never throwing: JSON where it can (not a BigInt, not a YAML alias cycle), else its text. */
-export function show(value: unknown): string {
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch {
-    text = typeof value !== 'object' || value === null ? safeString(value) : `(a ${Array.isArray(value) ? 'list' : 'mapping'} that cannot be printed)`
-  }
-  return text === undefined ? safeString(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text
-}
 
 export function asObject(file: string, path: string, value: unknown): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
