@@ -53,6 +53,9 @@ function directives(execStart: string): UnitDirective[] {
     d('Service', 'OOMScoreAdjust', '-1000', 'the cluster manager must outlive the services it guards: killed by the OOM killer, it would take every service here down with it. Agents are started at score 0 again (src/agents/oom-score.ts), so a leaking service is still the one killed'),
     d('Service', 'LimitNOFILE', '65536:524288', 'inherited by the services the agents start: the soft limit databases and web servers need (systemd\'s own 1024 is too low for them), the hard limit systemd\'s default'),
     d('Service', 'TasksMax', 'infinity', 'every service the cluster runs here is counted in this unit; systemd\'s default cap (15% of pid_max) would make a busy service fail to fork'),
+    d('Service', 'LockPersonality', 'yes', 'hardening that breaks nothing here: no process of the unit may switch its execution domain (personality(2), a way to weaken address randomization); a seccomp filter only, no mount namespace, nothing a server needs'),
+    d('Service', 'RestrictRealtime', 'yes', 'hardening: no real-time scheduling for the daemon or its services: a runaway real-time service would starve the daemon\'s heartbeats and disk cycle and get the node fenced; a seccomp filter only'),
+    d('Service', 'RestrictSUIDSGID', 'yes', 'hardening: neither the daemon nor a service may create setuid or setgid files (a classic way to keep root after a compromise); running the existing ones (su, runuser in init scripts) still works; a seccomp filter only'),
     d('Install', 'WantedBy', 'multi-user.target', '`systemctl enable carbonado` starts the node at boot'),
   ]
 }
@@ -62,7 +65,7 @@ export const UNIT_LEFT_OUT: readonly { key: string; reason: string }[] = [
   { key: 'ProtectSystem, ProtectHome, PrivateTmp, PrivateDevices, ReadOnlyPaths, ProtectKernelTunables, ProtectKernelModules, ProtectKernelLogs, ProtectControlGroups, ProtectProc, MountFlags', reason: 'each gives the daemon a mount namespace: file systems the agents mount would be invisible to the host and its other services (systemd.exec(5): "disables mount propagation to the host"), and agents need /dev (shared disks), /home, /etc and /sys writable' },
   { key: 'PrivateNetwork, IPAddressDeny, RestrictAddressFamilies', reason: 'heartbeats, `ip addr` (IPaddr2, the built-in ip agent) and network fence agents need the host\'s network and netlink' },
   { key: 'NoNewPrivileges', reason: 'inherited by every service: init scripts that drop to a service user through setuid helpers or file capabilities (a web server binding port 80) and AppArmor profile changes would fail' },
-  { key: 'CapabilityBoundingSet, SystemCallFilter, LockPersonality, RestrictNamespaces, MemoryDenyWriteExecute', reason: 'inherited by every service the agents start (MemoryDenyWriteExecute also breaks the Node JIT); the daemon needs CAP_SYS_ADMIN (mount), CAP_NET_ADMIN (ip) and CAP_SYS_RAWIO anyway' },
+  { key: 'CapabilityBoundingSet, SystemCallFilter, RestrictNamespaces, MemoryDenyWriteExecute', reason: 'inherited by every service the agents start (MemoryDenyWriteExecute also breaks the Node JIT); the daemon needs CAP_SYS_ADMIN (mount), CAP_NET_ADMIN (ip) and CAP_SYS_RAWIO anyway' },
   { key: 'ProtectClock, DeviceAllow', reason: 'they close the device policy: the quorum disk, watchdog and serial fence devices would be refused' },
   { key: 'StateDirectory', reason: 'systemd re-owns it to the unit\'s user (root:root) at every start, undoing the root:cluster group that lets operators read the journal; `carbonado install` creates /var/lib/carbonado instead' },
   { key: 'CPUSchedulingPolicy, Nice', reason: 'inherited by every service: a real-time policy would let a runaway service starve the machine' },
