@@ -18,7 +18,8 @@
  */
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate'
 import { initialTransition } from 'xstate'
-import { MACHINES } from '../machines/registry.js'
+import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../machines/registry.js'
+import { CarbError } from '../src/errors.js'
 import { step, type TransitionRecord } from '../machines/step.js'
 import type { ResourceDefinition } from '../machines/service-events.js'
 import { DEFAULT_TIMING, diskSuspectAfterMs } from '../src/config/timing.js'
@@ -146,7 +147,13 @@ export class WhatIfFold {
   feed({ seq, record }: StoredRecord): void {
     if (record.t === 'transition') { this.compare(record); return }
     this.settle(null)
-    if (record.t === 'start') { this.start = record; this.result.node = record.node }
+    if (record.t === 'start') {
+      if (!REPLAYABLE_CODE_VERSIONS.includes(record.codeVersion)) {
+        throw new CarbError('CARB_ERR_JOURNAL_VERSION', `seq ${seq}: written by decision code ${record.codeVersion}; this build folds ${REPLAYABLE_CODE_VERSIONS.join(', ')}`, record.node)
+      }
+      this.start = record
+      this.result.node = record.node
+    }
     if (record.t === 'create') this.create(record)
     if (record.t === 'input') this.input(seq, record)
   }

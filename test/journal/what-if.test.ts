@@ -58,3 +58,8 @@ t.test('resource-recover with more restarts allowed: after the third failure\'s 
   const other = await whatIfRecords(run.journals.get('b')!, settings({ services: { web: { recovery: { maxRestarts: 5 } } } }))
   t.equal(other.differences.length, 0, 'b decided nothing that the policy changes (its recorded inputs are what a did)')
 })
+
+t.test('a journal written by decision code this build does not know is refused, not folded', async (t) => {
+  const start = { v: 1 as const, t: 'start' as const, node: 'a', nodeId: 1, incarnation: 1, codeVersion: 'future-9', wallMs: 0, atMs: 0, cluster: 'c' }
+  await t.rejects(whatIfRecords([{ seq: 1, record: start }], settings({ timing: { peerDeadAfterMs: 3000 } })), { code: 'CARB_ERR_JOURNAL_VERSION', message: /written by decision code future-9/ })
+})
