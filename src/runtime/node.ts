@@ -277,7 +277,8 @@ export class NodeRuntime {
     this.serviceManager = this.platform.serviceManager((message) => this.options.log.log('warn', message))
     const link = this.serviceManager
     if (link === null) return
-    this.reportStatus()
+    // READY=1 goes with the join (effect); a node that joined before this point is ready now.
+    this.reportStatus(this.localState() === 'member' ? { READY: '1' } : {})
     this.every(STATUS_REPORT_INTERVAL_MS, () => this.reportStatus())
     if (link.watchdogMs !== null) this.every(Math.max(WATCHDOG_PING_MIN_MS, link.watchdogMs / 2), () => { if (this.healthy()) link.notify({ WATCHDOG: '1' }) })
   }
