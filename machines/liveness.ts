@@ -10,6 +10,13 @@ export interface LivenessTiming {
   diskSuspectAfterMs: number
   diskDeadAfterMs: number
   peerDeadAfterMs: number
+  /**
+   * membership-3: the observer's own disk cycle. A peer's disk silence is counted only up to
+   * one cycle after this observer's last completed read of its block: when the observer's own
+   * reads run late (a busy machine, a slow path), the peer is not blamed for it. Absent in
+   * older journals: silence counted up to now, as they decided.
+   */
+  diskReadIntervalMs?: number
 }
 
 export interface LivenessEvidence {
@@ -17,6 +24,8 @@ export interface LivenessEvidence {
   diskChangedAt: number | null
   /** Monotonic time of the last authenticated heartbeat, per channel index. */
   heartbeatAt: (number | null)[]
+  /** Monotonic time this observer last completed a read of the peer's status block (undefined in older contexts). */
+  diskReadAt?: number | null
 }
 
 export type Liveness = 'alive' | 'suspect' | 'dead'
@@ -33,9 +42,16 @@ export function lastHeartbeatAt(evidence: LivenessEvidence): number | null {
   return last
 }
 
+/** Up to when the disk's silence is counted: now, or (membership-3) one disk cycle after the last completed read. */
+export function diskSilenceUntil(evidence: LivenessEvidence, timing: LivenessTiming, atMs: number): number {
+  const readAt = evidence.diskReadAt ?? null
+  if (timing.diskReadIntervalMs === undefined || readAt === null) return atMs
+  return Math.min(atMs, readAt + timing.diskReadIntervalMs)
+}
+
 /** `sinceMs` is when this observer started watching: the age of evidence never seen counts from there. */
 export function assessLiveness(evidence: LivenessEvidence, timing: LivenessTiming, atMs: number, sinceMs: number): Assessment {
-  const diskAgeMs = atMs - (evidence.diskChangedAt ?? sinceMs)
+  const diskAgeMs = diskSilenceUntil(evidence, timing, atMs) - (evidence.diskChangedAt ?? sinceMs)
   const heartbeat = lastHeartbeatAt(evidence)
   const heartbeatAgeMs = atMs - (heartbeat ?? sinceMs)
   const heartbeatFresh = heartbeat !== null && heartbeatAgeMs <= timing.peerDeadAfterMs

@@ -30,6 +30,8 @@ export interface PeerEvidence {
   diskSeq: number | null
   diskChangedAt: number | null
   heartbeatAt: (number | null)[]
+  /** When this observer last completed a read of the peer's block (membership-3 counts silence up to it); kept only where the timing asks for it. */
+  diskReadAt?: number | null
 }
 
 export interface PeerContext extends Omit<PeerInput, 'channels'> {
@@ -60,7 +62,8 @@ function why(context: PeerContext, at: number): string {
 function recordEvidence(context: PeerContext, event: PeerEvent): PeerEvidence {
   const e = context.evidence
   if (event.type === 'DISK_STATUS') {
-    return { ...e, diskSeq: event.seq, diskChangedAt: event.seq !== e.diskSeq ? event.at : e.diskChangedAt }
+    const changed = { ...e, diskSeq: event.seq, diskChangedAt: event.seq !== e.diskSeq ? event.at : e.diskChangedAt }
+    return context.timing.diskReadIntervalMs === undefined ? changed : { ...changed, diskReadAt: event.at }
   }
   if (event.type === 'HEARTBEAT' && event.channel >= 0 && event.channel < e.heartbeatAt.length) {
     return { ...e, heartbeatAt: e.heartbeatAt.map((at, i) => (i === event.channel ? event.at : at)) }

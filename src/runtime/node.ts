@@ -317,7 +317,7 @@ export class NodeRuntime {
     this.journal.append({ v: 1, t: 'start', node: this.self.name, nodeId: this.self.id, incarnation, codeVersion: DECISION_CODE_VERSION, wallMs: this.clock.wallMs(), atMs: now, cluster: config.cluster })
     const local: LocalInput = { node: this.self.name, nodeId: this.self.id, incarnation, startedAt: now, selfFenceAfterMs: config.timing.selfFenceAfterMs, stopReserveMs: config.timing.selfFenceStopMs }
     this.host.create(this.localId, 'local', local, now)
-    const timing = { diskSuspectAfterMs: diskSuspectAfterMs(config.timing), diskDeadAfterMs: config.timing.diskDeadAfterMs, peerDeadAfterMs: config.timing.peerDeadAfterMs }
+    const timing = { diskSuspectAfterMs: diskSuspectAfterMs(config.timing), diskDeadAfterMs: config.timing.diskDeadAfterMs, peerDeadAfterMs: config.timing.peerDeadAfterMs, diskReadIntervalMs: config.timing.diskIntervalMs }
     for (const peer of this.peers) {
       const input: PeerInput = { peer: peer.name, nodeId: peer.id, startedAt: now, channels: Math.max(this.self.heartbeat.length, peer.heartbeat.length), timing, leavesAfterOut: true }
       this.host.create(this.peerId(peer.name), 'peer', input, now)

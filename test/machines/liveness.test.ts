@@ -24,3 +24,19 @@ const table: [string, LivenessEvidence, number, number, string][] = [
 for (const [name, evidence, at, since, expected] of table) {
   t.equal(assessLiveness(evidence, timing, at, since).liveness, expected, name)
 }
+
+// membership-3: silence counted up to one disk cycle after the observer's last completed read.
+const withReads = { ...timing, diskReadIntervalMs: 1000 }
+const read = (diskChangedAt: number | null, diskReadAt: number | null, ...heartbeatAt: (number | null)[]): LivenessEvidence => ({ diskChangedAt, heartbeatAt, diskReadAt })
+const lateReads: [string, LivenessEvidence, number, string][] = [
+  ['own reads on time: as before (one missed write, heartbeat fresh)', read(7000, 9500, 9900), 10000, 'suspect'],
+  ['own reads 3 s late: the peer is not blamed for them', read(7000, 7000, 9900), 10000, 'alive'],
+  ['own reads late, but the peer was silent long before the last read', read(4000, 7000, 9900), 10000, 'suspect'],
+  ['peer dead, own reads on time: dead as before', read(0, 19800, 14000), 20000, 'dead'],
+  ['peer silent, own reads stalled for 12 s: silence counted only to 9 s, not dead (nothing read, nothing known)', read(0, 8000, 14000), 20000, 'suspect'],
+  ['never read: silence up to now, as before', read(null, null, null), 20000, 'dead'],
+]
+for (const [name, evidence, at, expected] of lateReads) {
+  t.equal(assessLiveness(evidence, withReads, at, 5000).liveness, expected, name)
+}
+t.equal(assessLiveness(read(7000, 7000, 9900), timing, 10000, 0).liveness, 'suspect', 'without diskReadIntervalMs (older journals) the read time is ignored')
