@@ -48,7 +48,9 @@ function peerEvidence(c: PeerContext, e: Input): string[] {
       ? `disk: no status write seen since watching began ${ms(e.at - c.startedAt)} before`
       : `disk: seq ${c.evidence.diskSeq}, last new write seen ${ago(c.evidence.diskChangedAt, e.at)}`,
     ...c.evidence.heartbeatAt.map((at, i) => `heartbeat channel ${i}: ${at === null ? 'nothing heard yet' : `last heard ${ms(e.at - at)} before`}`),
-    ...(c.timing.diskReadIntervalMs === undefined ? [] : [`own reads of its block: last completed ${ago(c.evidence.diskReadAt ?? null, e.at)}; silence is counted up to ${c.timing.diskReadIntervalMs} ms after it`]),
+    ...(c.timing.diskReadIntervalMs === undefined ? [] : [c.evidence.diskReadAt === undefined || c.evidence.diskReadAt === null
+      ? 'own reads of its block: none completed yet (silence counted up to now)'
+      : `own reads of its block: last completed ${ms(e.at - c.evidence.diskReadAt)} before; silence is counted up to ${c.timing.diskReadIntervalMs} ms after it`]),
     `known incarnation: ${c.incarnation ?? 'none yet'}`,
     `rule: suspect after ${c.timing.diskSuspectAfterMs} ms of disk silence; dead after ${c.timing.diskDeadAfterMs} ms of disk silence and ${c.timing.peerDeadAfterMs} ms of silence on every channel`,
   ]
