@@ -13,7 +13,9 @@ type Input = { type: string; at: number; [field: string]: unknown }
 
 const ms = (value: number): string => `${Math.round(value)} ms`
 const ago = (at: number | null, now: number): string => (at === null ? 'never' : `${ms(now - at)} before`)
-const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value))
+/** A recorded value as text: a string as it is (a flat state), anything else as JSON (a nested state, a field). */
+export const valueText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value))
+const text = valueText
 
 /** The input itself, as one line. */
 export function describeInput(type: string, e: Input): string {

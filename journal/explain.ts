@@ -6,7 +6,7 @@
 import { CarbError } from '../src/errors.js'
 import { MACHINES, REPLAYABLE_CODE_VERSIONS } from '../machines/registry.js'
 import type { PlainEvent, TransitionRecord } from '../machines/step.js'
-import { describeEffect, describeEvidence, labelOf, subjectOf } from './evidence.js'
+import { describeEffect, describeEvidence, labelOf, subjectOf, valueText as stateText } from './evidence.js'
 import { openJournalSource, type JournalSource } from './export-file.js'
 import { formatHlc, fromPair, type Hlc } from './hlc.js'
 import { mergeOrder, mergeTimelines, type MergeOrder } from './merge.js'
@@ -66,7 +66,6 @@ export interface StepFacts {
   stamp: Hlc | null
 }
 
-const stateText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value))
 
 /** The input's type with the detail that matters at a glance. */
 function inputBrief(e: StepFacts['input']): string {

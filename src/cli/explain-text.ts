@@ -3,7 +3,7 @@
  * side by side for several (each node's view in its own column, one merged time axis).
  */
 import type { ExplainedDecision, Explanation } from '../../journal/explain.js'
-import { describeEffect, labelOf } from '../../journal/evidence.js'
+import { describeEffect, labelOf, valueText as stateText } from '../../journal/evidence.js'
 import type { WhatIfDifference, WhatIfResult } from '../../journal/what-if.js'
 import type { TransitionRecord } from '../../machines/step.js'
 import type { WhatIfSettings } from '../config/what-if.js'
@@ -11,7 +11,6 @@ import type { WhatIfSettings } from '../config/what-if.js'
 const TIME_WIDTH = 24
 const COLUMN_MIN = 32
 const iso = (wallMs: number): string => new Date(Math.round(wallMs)).toISOString()
-const stateText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value))
 
 export function orderNote(e: Pick<Explanation, 'order' | 'nodes'>): string {
   if (e.nodes.length < 2) return ''

@@ -7,6 +7,7 @@
  */
 import type { VizDecision, VizExplanation } from './explanation.js'
 import { stateLeafPaths } from './state-path.js'
+import { valueText } from '../../journal/evidence.js'
 
 export interface IncidentInstance {
   /** `node#incarnation/machine`: machine ids repeat across nodes. */
@@ -50,13 +51,10 @@ export function timeOfDay(wallMs: number): string {
   return Number.isFinite(wallMs) ? new Date(wallMs).toISOString().slice(11, 24) : '?'
 }
 
-function fieldText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
-}
 
 /** `type key=value …` for an effect or an input event. */
 export function eventLine(e: { type: string; [k: string]: unknown }): string {
-  const rest = Object.entries(e).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${fieldText(v)}`)
+  const rest = Object.entries(e).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${valueText(v)}`)
   return [e.type, ...rest].join(' ')
 }
 
