@@ -59,7 +59,8 @@ export interface ReplayHooks {
  */
 const json = (value: unknown): string | undefined => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 
-const canonical = (t: TransitionRecord | null): string =>
+/** A transition as comparable text (replay and what-if compare recorded against produced with it). */
+export const canonical = (t: TransitionRecord | null): string =>
   t === null ? 'null' : json({ from: t.from, to: t.to, event: t.event, effects: t.effects }) ?? 'undefined'
 
 /**

@@ -27,6 +27,7 @@ import type { WhatIfSettings } from '../src/config/what-if.js'
 import { subjectOf } from './evidence.js'
 import { fromPair, type Hlc } from './hlc.js'
 import type { JournalRecord, StoredRecord } from './records.js'
+import { canonical } from './replay.js'
 import { RecordCounter, refuseTwins, withSources, type ExplainOptions } from './explain.js'
 import { mergeOrder, mergeTimelines, type MergeOrder } from './merge.js'
 
@@ -133,7 +134,6 @@ export function applySettings(type: string, machine: string, input: unknown, s: 
 interface Folded { machine: AnyStateMachine; type: string; subject: string; snapshot: AnyMachineSnapshot; diverged: boolean; lastInputAt: number | null }
 interface Awaiting { seq: number; id: string; input: Input; tried: TransitionRecord | null; previousInputAt: number | null; stamp: Hlc | null }
 
-const canonical = (t: TransitionRecord | null): string => (t === null ? 'null' : JSON.stringify([t.from, t.to, t.event, t.effects]))
 
 /** Folds one node's journal under the settings and collects where it departs from the record. */
 export class WhatIfFold {
