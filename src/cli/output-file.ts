@@ -3,7 +3,8 @@
  * other content is kept unless --force; identical content is "unchanged"; the write goes
  * through a temporary file and a rename, so a reader never sees half a file.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { replaceFile } from '../atomic-write.js'
 import { dirname } from 'node:path'
 import { CarbError } from '../errors.js'
 import type { ClusterConfig } from '../config/load.js'
@@ -28,13 +29,10 @@ export async function writeClusterFile(command: string, path: string, text: stri
   const before = await existingText(path)
   if (before === text) return 'unchanged'
   if (before !== null && !force) throw refuseExisting(command, path)
-  const temporary = `${path}.tmp-${process.pid}`
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 })
-    await writeFile(temporary, text, { mode })
-    await rename(temporary, path)
+    await replaceFile(path, text, mode)
   } catch (error) {
-    await rm(temporary, { force: true })
     throw new CarbError('CARB_ERR_OUTPUT_WRITE', `cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, path)
   }
   return before === null ? 'written' : 'replaced'

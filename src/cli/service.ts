@@ -4,7 +4,8 @@
  * node's control socket, as the next configuration version: if another administrator got
  * there first, the command fails with CARB_ERR_CONFIG_VERSION and nothing changes.
  */
-import { readFile, writeFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { replaceFile } from '../atomic-write.js'
 import { parse, stringify } from 'yaml'
 import { configFrom, nodeNameFrom, parseFlags, type FlagSpec } from './args.js'
 import { findNode, type ClusterConfig } from '../config/load.js'
@@ -161,9 +162,7 @@ export async function configBackup(args: string[]): Promise<number> {
   const { names, state } = await setup('config backup', args, {}, 1)
   const [file] = names
   if (file === undefined) throw new CarbError('CARB_ERR_USAGE', 'config backup: give the FILE to write')
-  const temporary = `${file}.tmp-${process.pid}`
-  await writeFile(temporary, `# carbonado service configuration, version ${state.doc.version}\n${stringify(state.doc)}`, { mode: 0o600 })
-  await rename(temporary, file)
+  await replaceFile(file, `# carbonado service configuration, version ${state.doc.version}\n${stringify(state.doc)}`, 0o600)
   process.stdout.write(`wrote configuration version ${state.doc.version} (${state.doc.services.length} services) to ${file}\n`)
   return 0
 }

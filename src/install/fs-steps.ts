@@ -3,7 +3,8 @@
  * file, content). Each looks first and reports "ok" when nothing differs; a dry run reports
  * what it would do and touches nothing.
  */
-import { chmod, chown, mkdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises'
+import { replaceFile } from '../atomic-write.js'
 import type { Stats } from 'node:fs'
 import { dirname } from 'node:path'
 import { CarbError } from '../errors.js'
@@ -62,17 +63,9 @@ export async function ensureDirectory(path: string, shown: string, want: Ownersh
   return { status: 'updated', what: shown, detail: `${detail}; ${wasText(info)}` }
 }
 
-/** Writes `content` next to `path`, then renames it over: a reader never sees half a unit. */
-async function writeAtomically(path: string, content: string, want: Ownership): Promise<void> {
-  const temporary = `${path}.carbonado-install-${process.pid}`
-  try {
-    await writeFile(temporary, content, { mode: 0o600 })
-    await applyOwnership(temporary, want)
-    await rename(temporary, path)
-  } catch (error) {
-    await rm(temporary, { force: true })
-    throw error
-  }
+/** Writes `content` next to `path` with its ownership, then renames it over: a reader never sees half a unit. */
+function writeAtomically(path: string, content: string, want: Ownership): Promise<void> {
+  return replaceFile(path, content, 0o600, (temporary) => applyOwnership(temporary, want))
 }
 
 /**
