@@ -94,6 +94,11 @@ export function explainStep(f: StepFacts): ExplainedDecision {
 
 type StartRecord = Extract<JournalRecord, { t: 'start' }>
 
+/** A monotonic reading of the node's clock as wall-clock ms, from its incarnation's start record (as is, without one). */
+export function wallClockOf(start: StartRecord | null, atMs: number): number {
+  return start === null ? atMs : start.wallMs + (atMs - start.atMs)
+}
+
 /** Folds one node's journal through replay and explains each reproduced transition. */
 class JournalExplainer {
   readonly machines: ExplainedMachine[] = []
@@ -107,7 +112,7 @@ class JournalExplainer {
   get node(): string { return this.start?.node ?? '?' }
 
   wallOf(atMs: number): number {
-    return this.start === null ? atMs : this.start.wallMs + (atMs - this.start.atMs)
+    return wallClockOf(this.start, atMs)
   }
 
   onRecord({ record }: StoredRecord): void {

@@ -28,7 +28,7 @@ import { subjectOf } from './evidence.js'
 import { fromPair, type Hlc } from './hlc.js'
 import type { JournalRecord, StoredRecord } from './records.js'
 import { canonical } from './replay.js'
-import { RecordCounter, refuseTwins, withSources, type ExplainOptions } from './explain.js'
+import { RecordCounter, refuseTwins, wallClockOf, withSources, type ExplainOptions } from './explain.js'
 import { mergeOrder, mergeTimelines, type MergeOrder } from './merge.js'
 
 type Obj = Record<string, unknown>
@@ -194,7 +194,7 @@ export class WhatIfFold {
     const f = this.folded.get(a.id)!
     if (f.diverged || canonical(a.tried) === canonical(recorded)) return
     f.diverged = true
-    const wallMs = this.start === null ? a.input.at : this.start.wallMs + (a.input.at - this.start.atMs)
+    const wallMs = wallClockOf(this.start, a.input.at)
     this.result.differences.push({
       node: this.result.node, machine: a.id, type: f.type, subject: f.subject, seq: a.seq, atMs: a.input.at, wallMs, stamp: a.stamp,
       input: a.input, recorded, tried: a.tried, previousInputAtMs: a.previousInputAt, firstOnNode: this.result.differences.length === 0,
